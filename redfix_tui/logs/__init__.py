@@ -1,0 +1,1 @@
+"""Log spooling, indexing, sanitising, search and tailing (core: no Textual)."""
