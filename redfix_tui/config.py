@@ -1,0 +1,235 @@
+"""Configuration: a TOML file naming the node, its paths and command templates.
+
+Read with :mod:`tomllib`, written with :mod:`tomli_w`. Every key has a default taken from the
+cc-ci layout in DESIGN.md, so an empty file (or none at all) describes cc-ci. Unknown keys and
+wrong types are reported with the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the operator (file, key, what was expected)."""
+
+
+@dataclass
+class NodeConfig:
+    """How to reach the node over SSH."""
+
+    host: str = "cc-ci"
+    """Host name or an alias from ~/.ssh/config."""
+    port: int = 0
+    """0 means: from ~/.ssh/config, else 22."""
+    username: str = ""
+    """Empty means: from ~/.ssh/config, else the local user."""
+    known_hosts: str = ""
+    """Empty means ~/.ssh/known_hosts (and the ssh config). Verification is never switched off."""
+    client_keys: list[str] = field(default_factory=list)
+    """Private key files; empty means ssh config IdentityFile, the defaults and the agent."""
+    ssh_config: str = ""
+    """OpenSSH client config to honour; empty means ~/.ssh/config (Host, User, Port, ProxyJump)."""
+    connect_timeout: float = 10.0
+    keepalive_interval: float = 15.0
+
+
+@dataclass
+class PathsConfig:
+    """Where things live on the node."""
+
+    harness: str = "/etc/cc-ci"
+    runs_root: str = "/var/lib/cc-ci-runs"
+    junit_subdir: str = "junit"
+    warm_root: str = "/var/lib/ci-warm"
+    rerun_log: str = "/tmp/redfix-{recipe}.log"
+    rerun_state: str = "/tmp/redfix-{recipe}.rerun"
+    manual_run_id: str = "manual"
+
+
+@dataclass
+class CommandsConfig:
+    """Shell command templates run on the node.
+
+    ``{recipe}``, ``{tag}``, ``{log}``, ``{harness}``, ``{runs_root}``, ``{warm_root}`` and
+    ``{path}`` are replaced by validated, shell-quoted values; any other brace is left alone.
+    """
+
+    recipes: str = "ls -1 {harness}/tests"
+    latest_tag: str = (
+        'git -C "$HOME/.abra/recipes/"{recipe} tag --sort=-v:refname 2>/dev/null | head -n 1'
+    )
+    checkout: str = (
+        'cd {harness} && python3 -c \'import sys; sys.path.insert(0, "runner"); import abra;'
+        " abra.recipe_checkout(sys.argv[1], sys.argv[2])' {recipe} {tag}"
+    )
+    rerun: str = (
+        "cd {harness} && RECIPE={recipe} CCCI_SKIP_FETCH=1 cc-ci-run runner/run_recipe_ci.py"
+    )
+    in_flight: str = "pgrep -af '[r]un_recipe_ci.py'"
+    sweep_next: str = (
+        "systemctl show -P NextElapseUSecRealtime --timestamp=unix nightly-sweep.timer"
+    )
+    disk_free: str = "df -P -B1 {runs_root}"
+    stacks: str = "docker stack ls --format '{{.Name}}'"
+
+
+@dataclass
+class JournalConfig:
+    """The phase journal kept on this machine."""
+
+    path: str = "JOURNAL-redfix.md"
+    phase: str = "redfix"
+
+
+@dataclass
+class BoardConfig:
+    """The recipe board and rerun guards."""
+
+    recipes: list[str] = field(default_factory=list)
+    """Recipes under investigation; empty means: the harness's tests/<recipe>/ directories."""
+    refresh_seconds: float = 30.0
+    sweep_guard_minutes: float = 120.0
+    """Refuse a rerun when the sweep timer fires within this many minutes."""
+    tracker: str = ""
+    """M1 tracker TOML; empty means tracker.toml beside the journal."""
+
+
+@dataclass
+class Config:
+    """The whole configuration."""
+
+    node: NodeConfig = field(default_factory=NodeConfig)
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    commands: CommandsConfig = field(default_factory=CommandsConfig)
+    journal: JournalConfig = field(default_factory=JournalConfig)
+    board: BoardConfig = field(default_factory=BoardConfig)
+    source: str = ""
+    """Where this configuration was read from ("" for built-in defaults)."""
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Return the configuration as TOML-ready tables (without ``source``)."""
+        return {
+            section.name: {
+                f.name: getattr(getattr(self, section.name), f.name)
+                for f in fields(getattr(self, section.name))
+            }
+            for section in fields(self)
+            if section.name != "source"
+        }
+
+
+_SECTIONS = {f.name: f for f in fields(Config) if f.name != "source"}
+
+
+def _type_name(value: Any) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+    }.get(type(value), type(value).__name__)
+
+
+def _coerce(origin: str, key: str, default: Any, value: Any) -> Any:
+    """Check ``value`` against the type of ``default``; return it (ints widen to floats)."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        ok = isinstance(value, bool) and isinstance(default, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, int | float)
+        value = float(value) if ok else value
+    elif isinstance(default, list):
+        ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+    else:
+        ok = isinstance(value, type(default))
+    if not ok:
+        expected = "a list of strings" if isinstance(default, list) else _type_name(default)
+        raise ConfigError(f"{origin}: [{key}] expected {expected}, got {value!r}")
+    return value
+
+
+def config_from_dict(data: dict[str, Any], origin: str = "<config>") -> Config:
+    """Build a :class:`Config` from parsed TOML, reporting unknown keys and wrong types."""
+    config = Config(source=origin)
+    for name, value in data.items():
+        if name not in _SECTIONS:
+            known = ", ".join(f"[{s}]" for s in _SECTIONS)
+            raise ConfigError(f"{origin}: unknown table [{name}] (known: {known})")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{origin}: [{name}] must be a table")
+        section = getattr(config, name)
+        known_keys = {f.name for f in fields(section)}
+        for key, item in value.items():
+            if key not in known_keys:
+                raise ConfigError(
+                    f"{origin}: unknown key {name}.{key} (known: {', '.join(sorted(known_keys))})"
+                )
+            setattr(section, key, _coerce(origin, f"{name}.{key}", getattr(section, key), item))
+    return config
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate one TOML file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return config_from_dict(data, str(path))
+
+
+def config_search_path(explicit: str | None = None) -> list[Path]:
+    """Return the candidate config files in lookup order (explicit, env, ./, XDG)."""
+    candidates: list[Path] = []
+    if explicit:
+        candidates.append(Path(explicit))
+    if env := os.environ.get("REDFIX_TUI_CONFIG"):
+        candidates.append(Path(env))
+    candidates.append(Path("redfix.toml"))
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    candidates.append(Path(xdg) / "redfix-tui" / "config.toml")
+    return candidates
+
+
+def find_config(explicit: str | None = None) -> Config:
+    """Load the first config found; ``--config`` and ``$REDFIX_TUI_CONFIG`` must exist if given."""
+    named = explicit or os.environ.get("REDFIX_TUI_CONFIG")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such config file")
+        return load_config(path)
+    for candidate in config_search_path()[-2:]:
+        if candidate.is_file():
+            return load_config(candidate)
+    return Config()
+
+
+def starter_toml() -> str:
+    """Return a starter config holding every key at its default, with a header comment."""
+    header = (
+        "# redfix-tui configuration. Every key is shown at its default; see README.md.\n"
+        "# Command templates: {recipe} {tag} {log} {harness} {runs_root} {warm_root} {path}\n"
+        "# are replaced by validated, shell-quoted values.\n\n"
+    )
+    return header + tomli_w.dumps(Config().to_dict())
+
+
+def write_starter(path: Path) -> None:
+    """Write :func:`starter_toml` to ``path``, refusing to overwrite an existing file."""
+    if path.exists():
+        raise ConfigError(f"{path}: already exists; not overwriting")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(starter_toml(), encoding="utf-8")

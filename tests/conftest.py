@@ -1,0 +1,71 @@
+"""Shared fixtures: real SSH servers on 127.0.0.1 and node connections to them."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from redfix_tui.config import NodeConfig
+from redfix_tui.demo.server import LocalShellServer, new_client_key
+from redfix_tui.node import NodeConnection
+
+
+@dataclass
+class SSHFiles:
+    """Client-side files for one test server: the client key, known_hosts and an ssh config."""
+
+    client_key: Path
+    known_hosts: Path
+    ssh_config: Path
+    public_key: str
+
+
+@pytest.fixture
+def ssh_files(tmp_path: Path) -> SSHFiles:
+    """A fresh client key pair and empty known_hosts/ssh config in a temp dir."""
+    key, public = new_client_key()
+    client_key = tmp_path / "client_key"
+    key.write_private_key(str(client_key))
+    client_key.chmod(0o600)
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text("")
+    ssh_config = tmp_path / "ssh_config"
+    ssh_config.write_text("")
+    return SSHFiles(client_key, known_hosts, ssh_config, public)
+
+
+def node_config_for(files: SSHFiles, port: int, host: str = "127.0.0.1") -> NodeConfig:
+    """A NodeConfig that reaches a loopback test server with the test's own key and pins."""
+    return NodeConfig(
+        host=host,
+        port=port,
+        username=getpass.getuser(),
+        known_hosts=str(files.known_hosts),
+        client_keys=[str(files.client_key)],
+        ssh_config=str(files.ssh_config),
+        connect_timeout=5.0,
+        keepalive_interval=5.0,
+    )
+
+
+@pytest.fixture
+async def ssh_server(ssh_files: SSHFiles, tmp_path: Path) -> AsyncIterator[LocalShellServer]:
+    """An in-process asyncssh server on 127.0.0.1 whose host key is pinned in known_hosts."""
+    server = LocalShellServer(client_public_key=ssh_files.public_key, cwd=tmp_path)
+    await server.start()
+    ssh_files.known_hosts.write_text(server.known_hosts_line())
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def node(ssh_server: LocalShellServer, ssh_files: SSHFiles) -> AsyncIterator[NodeConnection]:
+    """A connected NodeConnection to :func:`ssh_server`."""
+    connection = NodeConnection(node_config_for(ssh_files, ssh_server.port))
+    await connection.connect()
+    yield connection
+    await connection.close()
