@@ -69,3 +69,23 @@ async def node(ssh_server: LocalShellServer, ssh_files: SSHFiles) -> AsyncIterat
     await connection.connect()
     yield connection
     await connection.close()
+
+
+@pytest.fixture
+def sshd(tmp_path: Path, ssh_files: SSHFiles):
+    """OpenSSH sshd on a free 127.0.0.1 port, pinned in known_hosts, accepting the test key."""
+    from tests.sshd import start_sshd
+
+    server = start_sshd(tmp_path / "sshd", ssh_files.public_key)
+    ssh_files.known_hosts.write_text(server.known_hosts_line())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def sshd_node(sshd, ssh_files: SSHFiles) -> AsyncIterator[NodeConnection]:
+    """A connected NodeConnection to the OpenSSH :func:`sshd`."""
+    connection = NodeConnection(node_config_for(ssh_files, sshd.port))
+    await connection.connect()
+    yield connection
+    await connection.close()
