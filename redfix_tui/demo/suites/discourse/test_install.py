@@ -1,0 +1,9 @@
+"""cc-ci install stage for discourse: a cold deploy of the tag converges and serves."""
+
+
+def test_stack_converges(app):
+    assert app.converge_status() == "completed"
+
+
+def test_services_present(app):
+    assert app.services(), "no services deployed"

@@ -1,0 +1,10 @@
+"""cc-ci backup stage for mumble: backupbot creates a snapshot with the app's data."""
+
+
+def test_backup_creates_snapshot(app):
+    snap = app.backup()
+    assert snap.id
+
+
+def test_snapshot_not_empty(app):
+    assert app.backup().files
