@@ -1,0 +1,83 @@
+"""The Textual application and its factory, shared by the CLI and the tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from . import __version__
+from .session import Session
+
+
+def styles_dir() -> Path:
+    """The ``styles/`` directory: inside the installed package, else the source checkout's."""
+    packaged = Path(__file__).parent / "styles"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "styles"
+
+
+class RedfixApp(App[None]):
+    """The investigation console: one main screen over one node session."""
+
+    TITLE = "redfix-tui"
+    SUB_TITLE = __version__
+    CSS_PATH = [styles_dir() / "app.tcss"]
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Keys", id="app.help"),
+    ]
+
+    def __init__(self, session: Session, *, tick: bool = True, load: bool = True) -> None:
+        super().__init__()
+        self.session = session
+        self.tick = tick
+        """Whether clocks tick (off in snapshot tests, so frames are stable)."""
+        self.load = load
+        """Whether the main screen connects and loads on mount (off for fixed-content tests)."""
+
+    def get_default_screen(self) -> Screen:
+        """The main screen."""
+        from .screens.main import MainScreen
+
+        return MainScreen(self.session, tick=self.tick, load=self.load)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every binding of the focused chain by name, plus Textual's own commands."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            yield SystemCommand(
+                binding.description,
+                f"key {binding.key_display or binding.key}",
+                partial(self.run_action, binding.action, active.node),
+            )
+        extra = getattr(screen, "palette_commands", None)
+        if extra is not None:
+            for title, help_text, callback in extra():
+                if title not in seen:
+                    seen.add(title)
+                    yield SystemCommand(title, help_text, callback)
+
+    def action_help(self) -> None:
+        """Show or hide the key panel."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    async def on_unmount(self) -> None:
+        """Close the node connection and stop the demo node."""
+        await self.session.close()
+
+
+def create_app(session: Session, *, tick: bool = True, load: bool = True) -> RedfixApp:
+    """Build the app for ``session`` (the CLI and the tests both come through here)."""
+    return RedfixApp(session, tick=tick, load=load)

@@ -1,0 +1,115 @@
+"""The ``redfix-tui`` command: the console, the demo, and the script-friendly subcommands.
+
+User errors print one line (``redfix-tui: …``) and exit non-zero; there is no traceback for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from . import __version__
+from .config import Config, ConfigError, find_config, write_starter
+
+SUBCOMMANDS = ("init", "junit", "journal", "log")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level argument parser (subcommands take the rest of the line)."""
+    parser = argparse.ArgumentParser(
+        prog="redfix-tui",
+        description="A terminal investigation console for the operator of a recipe CI node.",
+        epilog=(
+            "subcommands: init [PATH] (write a starter config) · junit PATH... [--json] · "
+            "journal add|list · log [HOST:]PATH"
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"redfix-tui {__version__}")
+    parser.add_argument("--config", metavar="PATH", help="config file (TOML)")
+    parser.add_argument("--host", metavar="HOST", help="override the node's host")
+    parser.add_argument("--journal", metavar="PATH", help="the phase journal to write")
+    parser.add_argument("--phase", metavar="NAME", help="the phase name for a new journal")
+    parser.add_argument(
+        "--demo", action="store_true", help="serve a simulated cc-ci in-process and open it"
+    )
+    parser.add_argument(
+        "--demo-dir",
+        metavar="DIR",
+        help="keep the demo node in DIR (reopening with the same DIR re-attaches to its reruns)",
+    )
+    parser.add_argument("command", nargs="?", choices=SUBCOMMANDS, help=argparse.SUPPRESS)
+    parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+class UserError(Exception):
+    """A mistake on the command line or in the config; printed as one line."""
+
+
+def journal_location(args: argparse.Namespace, config: Config, demo_dir: Path | None):
+    """The journal path and phase: ``--journal``/``--phase``, else the config (demo: its dir)."""
+    phase = args.phase or config.journal.phase
+    if args.journal:
+        return Path(args.journal).expanduser(), phase
+    if demo_dir is not None:
+        return demo_dir / f"JOURNAL-{phase}.md", phase
+    return Path(config.journal.path).expanduser(), phase
+
+
+def _run_console(args: argparse.Namespace, config: Config, log_target: str | None) -> int:
+    from .app import create_app
+    from .session import Session
+
+    demo_dir: Path | None = None
+    if args.demo or args.demo_dir:
+        demo_dir = Path(args.demo_dir or tempfile.mkdtemp(prefix="redfix-demo-")).resolve()
+    journal_path, phase = journal_location(args, config, demo_dir)
+    host = args.host
+    if log_target and ":" in log_target.split("/", 1)[0]:
+        host, log_target = log_target.split(":", 1)
+    session = Session(config, journal_path, phase, host_override=host, demo_dir=demo_dir)
+    session.open_log = log_target
+    create_app(session).run()
+    if demo_dir is not None and not args.demo_dir:
+        print(f"redfix-tui: demo node files left in {demo_dir}", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``redfix-tui`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "junit":
+            from .junit.cli import run as junit_run
+
+            return junit_run(args.args)
+        if args.command == "init":
+            if len(args.args) > 1:
+                raise UserError("init takes at most one PATH")
+            target = Path(args.args[0] if args.args else "redfix.toml")
+            write_starter(target)
+            print(f"wrote {target}")
+            return 0
+        config = find_config(args.config)
+        if args.command == "journal":
+            from .journal.cli import run as journal_run
+
+            path, phase = journal_location(args, config, None)
+            return journal_run(args.args, journal_path=path, phase=phase)
+        log_target = None
+        if args.command == "log":
+            if len(args.args) != 1:
+                raise UserError("log takes one [HOST:]PATH")
+            log_target = args.args[0]
+        return _run_console(args, config, log_target)
+    except (ConfigError, UserError) as exc:
+        print(f"redfix-tui: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

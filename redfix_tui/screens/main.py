@@ -1,0 +1,165 @@
+"""The main screen: recipe board on the left, the log (or JUnit) in the middle, the status bar."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Static
+
+from ..node import NodeError
+from ..recipes import RecipeStatus, age_text
+from ..runs import NodeStatus
+from ..session import Session
+from ..tracker import Tracker, TrackerError
+from ..widgets.recipe_board import RecipeBoard
+from ..widgets.status_bar import NodeStatusBar
+
+WIDE = 120
+"""From this many columns on, the board shows tag, canonical and classification in full."""
+
+
+class RecipeDetail(Static):
+    """One line over the log: the selected recipe's tag, canonical and classification."""
+
+    DEFAULT_CSS = """
+    RecipeDetail { height: 1; padding: 0 1; background: $boost; }
+    """
+
+
+class MainScreen(Screen):
+    """Board, log/JUnit switcher, journal editor beside them, status bar and footer."""
+
+    BINDINGS = [
+        Binding("ctrl+r", "refresh", "Refresh", id="main.refresh"),
+        Binding("tab", "app.focus_next", "Next pane", show=False, id="main.focus_next"),
+    ]
+
+    def __init__(self, session: Session, *, tick: bool = True, load: bool = True) -> None:
+        super().__init__()
+        self.session = session
+        self.tick = tick
+        self.load = load
+        self.statuses: list[RecipeStatus] = []
+        self.node_status: NodeStatus | None = None
+        self.tracker = Tracker(session.tracker_path)
+        self.selected: str | None = None
+        self._refresh_lock = asyncio.Lock()
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        """Board | (detail line, log/JUnit) | journal; status bar; footer."""
+        clock = self.session.clock
+        with Horizontal(id="body"):
+            yield RecipeBoard(id="board", clock=clock)
+            with Vertical(id="main"):
+                yield RecipeDetail(id="detail")
+                with ContentSwitcher(initial="log-area", id="switcher"):
+                    yield Static("log", id="log-area")
+        yield NodeStatusBar(id="status", clock=clock, tick=self.tick)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Connect, load, and refresh on a timer."""
+        self.query_one(NodeStatusBar).host = self.session.node.host_label
+        self._fit(self.size.width)
+        try:
+            self.tracker = Tracker.load(self.session.tracker_path)
+        except TrackerError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+        if self.load:
+            self.start_session()
+            if self.tick:
+                self.set_interval(self.session.config.board.refresh_seconds, self.refresh_node)
+
+    def on_resize(self) -> None:
+        """Switch the board between compact and wide layouts."""
+        self._fit(self.size.width)
+
+    def _fit(self, width: int) -> None:
+        self.query_one(RecipeBoard).compact = width < WIDE
+        self.set_class(width < WIDE, "-narrow")
+
+    # -- node -------------------------------------------------------------------------------
+
+    def _on_node_state(self, state: str, message: str) -> None:
+        bar = self.query_one(NodeStatusBar)
+        bar.connection = {"lost": "reconnecting", "closed": "down"}.get(state, state)
+        bar.message = message
+
+    @work(group="node", exclusive=True, exit_on_error=False)
+    async def start_session(self) -> None:
+        """Start the session (the demo node, if any), connect and do a first refresh."""
+        bar = self.query_one(NodeStatusBar)
+        bar.message = "starting"
+        await self.session.start()
+        self.session.node.add_listener(self._on_node_state)
+        bar.host = self.session.node.host_label
+        await self._refresh()
+
+    @work(group="refresh", exclusive=True, exit_on_error=False)
+    async def refresh_node(self) -> None:
+        """Re-read recipes and the node's state."""
+        await self._refresh()
+
+    async def _refresh(self) -> None:
+        bar = self.query_one(NodeStatusBar)
+        async with self._refresh_lock:
+            try:
+                await self.session.node.connect()
+                statuses, status = await asyncio.gather(
+                    self.session.recipes.load(), self.session.runs.status(self.session.clock())
+                )
+            except NodeError as exc:
+                bar.connection = (
+                    "down" if exc.kind in ("hostkey", "auth", "host") else ("reconnecting")
+                )
+                bar.message = exc.message
+                self.notify(exc.message, title="Node", severity="error", timeout=8)
+                return
+        self.statuses = statuses
+        self.node_status = status
+        bar.node_status = status
+        self.query_one(RecipeBoard).show(statuses, self.tracker.entries)
+        self._show_detail()
+
+    def action_refresh(self) -> None:
+        """Refresh now."""
+        self.refresh_node()
+
+    # -- selection --------------------------------------------------------------------------
+
+    def on_recipe_board_recipe_selected(self, event: RecipeBoard.RecipeSelected) -> None:
+        """Drive the detail line (and the log and JUnit panes) from the board."""
+        self.selected = event.status.name
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        status = next((s for s in self.statuses if s.name == self.selected), None)
+        detail = self.query_one(RecipeDetail)
+        if status is None:
+            detail.update("")
+            return
+        canonical = status.canonical
+        text = Text()
+        text.append(status.name, style="bold")
+        text.append(f"  tag {status.latest_tag or '?'}")
+        if canonical:
+            age = age_text(canonical.ts, self.session.clock())
+            text.append(f"  canonical {canonical.version} ({age} ago)")
+        else:
+            text.append("  no canonical", style="dim")
+        entry = self.tracker.get(status.name)
+        text.append(f"  │ {entry.classification}", style="italic")
+        detail.update(text)
+
+    def palette_commands(self) -> Iterator[tuple[str, str, Callable]]:
+        """Actions reachable by name from the command palette even when their pane is unfocused."""
+        yield ("Refresh node state", "ctrl+r", self.action_refresh)

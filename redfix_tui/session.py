@@ -1,0 +1,74 @@
+"""A console session: the config, the node connection and the core services built on it.
+
+Textual-free, so the CLI, the app and the tests share one way of wiring things together. A demo
+session starts its simulated node (an in-process SSH server) inside the caller's event loop and
+then connects to it exactly as to cc-ci.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .config import Config
+from .node import NodeConnection
+from .recipes import RecipeSource
+from .runs import RunControl
+
+
+def utc_now() -> datetime:
+    """The current time in UTC (the default clock)."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Session:
+    """Everything the console needs, independent of any screen."""
+
+    config: Config
+    journal_path: Path
+    phase: str
+    host_override: str | None = None
+    demo_dir: Path | None = None
+    """When set, :meth:`start` builds and serves a simulated node in this directory."""
+    clock: Callable[[], datetime] = utc_now
+    node: NodeConnection = field(init=False)
+    recipes: RecipeSource = field(init=False)
+    runs: RunControl = field(init=False)
+    demo: Any = None
+    """The running demo (a :class:`redfix_tui.demo.launch.DemoNodeServer`) once started."""
+    open_log: str | None = None
+    """A remote log path to open instead of the selected recipe's rerun log."""
+
+    def __post_init__(self) -> None:
+        self._wire()
+
+    def _wire(self) -> None:
+        self.node = NodeConnection(self.config.node, host_override=self.host_override)
+        self.recipes = RecipeSource(self.node, self.config)
+        self.runs = RunControl(self.node, self.config)
+
+    @property
+    def tracker_path(self) -> Path:
+        """The M1 tracker TOML: the config's, else ``tracker.toml`` beside the journal."""
+        if self.config.board.tracker:
+            return Path(self.config.board.tracker).expanduser()
+        return self.journal_path.with_name(f"{self.journal_path.stem}.tracker.toml")
+
+    async def start(self) -> None:
+        """Start the demo node if this is a demo session (the connection opens lazily)."""
+        if self.demo_dir is not None and self.demo is None:
+            from .demo.launch import start_demo_node
+
+            self.demo = await start_demo_node(self.demo_dir)
+            self.demo.apply(self.config)
+            self._wire()
+
+    async def close(self) -> None:
+        """Close the connection and stop the demo node."""
+        await self.node.close()
+        if self.demo is not None:
+            await self.demo.close()

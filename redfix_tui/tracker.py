@@ -1,0 +1,130 @@
+"""The M1 tracker: recipe → isolation run → result → root cause → classification.
+
+Stored as TOML beside the journal (written atomically with tomli-w) and exported as the
+Markdown table that goes into the phase's STATUS file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import tomli_w
+
+CLASSIFICATIONS = (
+    "flake under load",
+    "recipe defect",
+    "stale or wrong test",
+    "harness or warm-machinery defect",
+    "upstream defect",
+    "unknown",
+)
+"""The classifications of the redfix method, in the order the board cycles through them."""
+
+SHORT = {
+    "flake under load": "load",
+    "recipe defect": "recipe",
+    "stale or wrong test": "test",
+    "harness or warm-machinery defect": "harness",
+    "upstream defect": "upstrm",
+    "unknown": "?",
+}
+"""Short forms for narrow boards."""
+
+
+class TrackerError(Exception):
+    """The tracker file could not be read or written; the message says which and why."""
+
+
+@dataclass
+class TrackerEntry:
+    """One recipe's row of the M1 tracker."""
+
+    recipe: str
+    isolation_run: str = ""
+    result: str = ""
+    root_cause: str = ""
+    classification: str = "unknown"
+    stages: str = ""
+    """The isolation run's per-stage verdicts, e.g. ``install ✔ upgrade ✘ …``."""
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|") or "—"
+
+
+class Tracker:
+    """The tracker file's rows, keyed by recipe."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: dict[str, TrackerEntry] = {}
+
+    @classmethod
+    def load(cls, path: Path) -> Tracker:
+        """Read ``path`` (a missing file is an empty tracker)."""
+        tracker = cls(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return tracker
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise TrackerError(f"{path}: cannot read the tracker ({exc})") from None
+        known = {f.name for f in fields(TrackerEntry)}
+        for recipe, row in (data.get("recipe") or {}).items():
+            if isinstance(row, dict):
+                values = {k: str(v) for k, v in row.items() if k in known and k != "recipe"}
+                tracker.entries[recipe] = TrackerEntry(recipe, **values)
+        return tracker
+
+    def get(self, recipe: str) -> TrackerEntry:
+        """The row for ``recipe`` (a fresh one if it has none yet)."""
+        return self.entries.get(recipe) or TrackerEntry(recipe)
+
+    def update(self, recipe: str, **values: str) -> TrackerEntry:
+        """Change fields of ``recipe``'s row and save the file atomically."""
+        entry = self.get(recipe)
+        for key, value in values.items():
+            if key == "classification" and value not in CLASSIFICATIONS:
+                raise TrackerError(f"unknown classification {value!r}")
+            setattr(entry, key, value)
+        self.entries[recipe] = entry
+        self.save()
+        return entry
+
+    def save(self) -> None:
+        """Write the tracker: temp file in the same directory, fsync, rename."""
+        data = {
+            "recipe": {
+                name: {k: v for k, v in asdict(e).items() if k != "recipe"}
+                for name, e in sorted(self.entries.items())
+            }
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(tomli_w.dumps(data).encode())
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, self.path)
+        except OSError as exc:
+            raise TrackerError(f"{self.path}: cannot write the tracker ({exc.strerror})") from None
+
+    def to_markdown(self, recipes: list[str] | None = None) -> str:
+        """The STATUS table: Recipe | Isolation run | Result | Root cause | Classification."""
+        names = recipes if recipes is not None else sorted(self.entries)
+        lines = [
+            "| Recipe | Isolation run | Result | Root cause | Classification |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for name in names:
+            e = self.get(name)
+            lines.append(
+                f"| {_cell(name)} | {_cell(e.isolation_run)} | {_cell(e.result)} | "
+                f"{_cell(e.root_cause)} | {_cell(e.classification)} |"
+            )
+        return "\n".join(lines) + "\n"

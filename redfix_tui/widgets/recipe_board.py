@@ -1,0 +1,245 @@
+"""The recipe board: one row per recipe, its canonical, sweep and isolation verdicts per stage."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+
+from ..evidence import RecipeEvidence
+from ..recipes import STAGES, RecipeStatus, RunSummary, age_text
+from ..tracker import SHORT, TrackerEntry
+
+GLYPHS = {
+    "passed": ("✔", "green"),
+    "failed": ("✘", "bold red"),
+    "error": ("!", "bold red"),
+    "skipped": ("⊘", "yellow"),
+    "running": ("▶", "bold cyan"),
+    "unknown": ("·", "dim"),
+}
+"""Stage verdict glyphs: each reads without colour too."""
+
+
+def stage_glyphs(run: RunSummary | None, running_stage: str | None = None) -> Text:
+    """Five glyphs, one per stage in harness order (``·`` where the run has no such stage)."""
+    text = Text()
+    for stage in STAGES:
+        status = run.stages.get(stage, "unknown") if run else "unknown"
+        if running_stage == stage:
+            status = "running"
+        glyph, style = GLYPHS.get(status, GLYPHS["unknown"])
+        text.append(glyph, style=style)
+    return text
+
+
+@dataclass
+class Progress:
+    """A rerun in flight for one recipe: the stage it is in and the time spent there."""
+
+    stage: str | None
+    elapsed_s: int
+    previous_s: int | None = None
+    """That stage's duration in the last run, for comparison."""
+
+
+class RecipeBoard(DataTable):
+    """Every recipe under investigation at a glance; selecting a row drives the other panes."""
+
+    DEFAULT_CSS = """
+    RecipeBoard {
+        height: 1fr;
+        border: round $primary 50%;
+        border-title-color: $text;
+    }
+    RecipeBoard:focus { border: round $primary; }
+    """
+
+    BINDINGS = [
+        Binding("s", "cycle_sort", "Sort", id="board.sort"),
+        Binding("exclamation_mark", "toggle_red", "Red only", id="board.red_only"),
+        Binding("e", "evidence", "Evidence", id="board.evidence"),
+    ]
+
+    compact: reactive[bool] = reactive(True)
+    """Narrow layout: recipe, sweep, isolation and a short classification only."""
+    red_only: reactive[bool] = reactive(False)
+    """Show only recipes whose last sweep or isolation run failed."""
+    sort_key: reactive[str] = reactive("name")
+    """``name``, ``verdict`` or ``age`` (canonical age)."""
+
+    class RecipeSelected(Message):
+        """The highlighted recipe changed."""
+
+        def __init__(self, status: RecipeStatus) -> None:
+            self.status = status
+            super().__init__()
+
+    class EvidenceRequested(Message):
+        """The operator asked to put the highlighted recipe into the journal draft."""
+
+        def __init__(self, evidence: RecipeEvidence) -> None:
+            self.evidence = evidence
+            super().__init__()
+
+    def __init__(self, *, clock: Callable[[], datetime] | None = None, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.statuses: dict[str, RecipeStatus] = {}
+        self.tracker: dict[str, TrackerEntry] = {}
+        self.progress: dict[str, Progress] = {}
+        self.border_title = "Recipes"
+
+    def on_mount(self) -> None:
+        """Lay out the columns for the current width."""
+        self._build_columns()
+
+    def _build_columns(self) -> None:
+        self.clear(columns=True)
+        if self.compact:
+            spec = [("Recipe", 14), ("Sweep", 5), ("Iso", 5), ("Cl", 7)]
+        else:
+            spec = [
+                ("Recipe", 16),
+                ("Tag", 18),
+                ("Canonical", 18),
+                ("Age", 4),
+                ("Sweep", 5),
+                ("Iso", 5),
+                ("Classification", 20),
+            ]
+        for label, width in spec:
+            self.add_column(label, width=width, key=label.lower())
+        self._fill()
+
+    def watch_compact(self) -> None:
+        """Rebuild the columns when the layout changes."""
+        if self.is_mounted:
+            self._build_columns()
+
+    def watch_red_only(self) -> None:
+        """Refilter."""
+        self._fill()
+        self.border_subtitle = "red only" if self.red_only else ""
+
+    def watch_sort_key(self) -> None:
+        """Resort."""
+        self._fill()
+
+    @property
+    def selected(self) -> RecipeStatus | None:
+        """The status of the highlighted recipe."""
+        if not self.row_count:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return self.statuses.get(key or "")
+
+    def show(self, statuses: list[RecipeStatus], tracker: dict[str, TrackerEntry]) -> None:
+        """Replace the rows with fresh statuses, keeping the cursor on the same recipe."""
+        self.statuses = {s.name: s for s in statuses}
+        self.tracker = tracker
+        self._fill()
+
+    def set_progress(self, progress: dict[str, Progress]) -> None:
+        """Show reruns in flight (recipe → stage and time)."""
+        self.progress = progress
+        self._fill()
+
+    def _visible(self) -> list[RecipeStatus]:
+        rows = list(self.statuses.values())
+        if self.red_only:
+            rows = [
+                s
+                for s in rows
+                if "failed"
+                in {s.sweep.verdict if s.sweep else "", s.isolation.verdict if s.isolation else ""}
+            ]
+        if self.sort_key == "verdict":
+            rows.sort(key=lambda s: (s.sweep is None or s.sweep.verdict != "failed", s.name))
+        elif self.sort_key == "age":
+            epoch = datetime.min.replace(tzinfo=UTC)
+            rows.sort(
+                key=lambda s: s.canonical.ts if s.canonical and s.canonical.ts else epoch,
+                reverse=True,
+            )
+        else:
+            rows.sort(key=lambda s: s.name)
+        return rows
+
+    def _cells(self, status: RecipeStatus) -> list[object]:
+        entry = self.tracker.get(status.name)
+        classification = entry.classification if entry else "unknown"
+        progress = self.progress.get(status.name)
+        iso = stage_glyphs(
+            None if progress else status.isolation, progress.stage if progress else None
+        )
+        name = Text(status.name, style="bold" if progress else "")
+        if status.problems:
+            name.append(" ⚠", style="yellow")
+        if self.compact:
+            return [name, stage_glyphs(status.sweep), iso, SHORT.get(classification, "?")]
+        canonical = status.canonical
+        return [
+            name,
+            status.latest_tag or "—",
+            canonical.version if canonical else Text("none", style="dim"),
+            age_text(canonical.ts if canonical else None, self._clock()),
+            stage_glyphs(status.sweep),
+            iso,
+            classification,
+        ]
+
+    def _fill(self) -> None:
+        if not self.is_mounted or not self.columns:
+            return
+        current = self.selected.name if self.selected else None
+        self.clear()
+        for status in self._visible():
+            self.add_row(*self._cells(status), key=status.name)
+        if current is not None:
+            with contextlib.suppress(RowDoesNotExist):  # the row was filtered out
+                self.move_cursor(row=self.get_row_index(current))
+        self.border_title = f"Recipes ({self.row_count})"
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Announce the newly highlighted recipe."""
+        status = self.statuses.get(event.row_key.value or "")
+        if status is not None:
+            self.post_message(self.RecipeSelected(status))
+
+    def action_cycle_sort(self) -> None:
+        """Sort by name → verdict → canonical age."""
+        order = ["name", "verdict", "age"]
+        self.sort_key = order[(order.index(self.sort_key) + 1) % len(order)]
+        self.notify(f"sorted by {self.sort_key}", timeout=2)
+
+    def action_toggle_red(self) -> None:
+        """Show only red recipes, or all."""
+        self.red_only = not self.red_only
+
+    def action_evidence(self) -> None:
+        """Put the highlighted recipe's identity into the journal draft."""
+        status = self.selected
+        if status is None:
+            return
+        canonical = status.canonical
+        self.post_message(
+            self.EvidenceRequested(
+                RecipeEvidence(
+                    recipe=status.name,
+                    tag=status.latest_tag,
+                    canonical_version=canonical.version if canonical else "",
+                    canonical_ts=canonical.ts.strftime("%Y%m%dT%H%M%SZ")
+                    if canonical and canonical.ts
+                    else "",
+                )
+            )
+        )

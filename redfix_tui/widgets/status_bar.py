@@ -1,0 +1,119 @@
+"""The status bar: the node's connection state, the run in flight, disk free and the sweep timer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from ..runs import NodeStatus
+
+STATE_STYLES = {
+    "connecting": ("◌ connecting", "yellow"),
+    "connected": ("● connected", "green"),
+    "reconnecting": ("◌ reconnecting", "bold yellow"),
+    "down": ("✘ down", "bold red"),
+}
+
+
+def human_bytes(size: int | None) -> str:
+    """``38G``-style sizes (powers of 1024); ``?`` when unknown."""
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("B", "K", "M", "G", "T"):
+        if value < 1024 or unit == "T":
+            return (
+                f"{value:.0f}{unit}" if unit in ("B", "K") or value >= 10 else f"{value:.1f}{unit}"
+            )
+        value /= 1024
+    return "?"
+
+
+def human_delta(delta: timedelta) -> str:
+    """``2d 3h``, ``4h 10m``, ``12m``, ``40s``."""
+    seconds = int(delta.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{sign}{days}d {hours}h"
+    if hours:
+        return f"{sign}{hours}h {minutes}m"
+    if minutes:
+        return f"{sign}{minutes}m"
+    return f"{sign}{secs}s"
+
+
+class NodeStatusBar(Static):
+    """One line about the node, refreshed by the screen and by its own one-second tick."""
+
+    DEFAULT_CSS = """
+    NodeStatusBar {
+        height: 1;
+        background: $panel;
+        color: $text;
+        padding: 0 1;
+    }
+    NodeStatusBar.-down { background: $error 30%; }
+    """
+
+    connection: reactive[str] = reactive("connecting")
+    """connecting / connected / reconnecting / down."""
+    message: reactive[str] = reactive("")
+    """Why the connection is in its state (shown when not connected)."""
+    node_status: reactive[NodeStatus | None] = reactive(None)
+    """The last refresh of the node's state."""
+    host: reactive[str] = reactive("")
+    """The node's label."""
+
+    def __init__(
+        self, *, clock: Callable[[], datetime] | None = None, tick: bool = True, **kwargs
+    ) -> None:
+        super().__init__(**kwargs)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._tick = tick
+
+    def on_mount(self) -> None:
+        """Tick once a second so elapsed times move between refreshes."""
+        if self._tick:
+            self.set_interval(1, self.refresh)
+
+    def watch_connection(self, state: str) -> None:
+        """Mark the bar when the node is down."""
+        self.set_class(state == "down", "-down")
+
+    def render(self) -> Text:
+        """Compose the line."""
+        now = self._clock()
+        label, style = STATE_STYLES.get(self.connection, (self.connection, ""))
+        text = Text()
+        text.append(label, style=style)
+        if self.host:
+            text.append(f" {self.host}")
+        status = self.node_status
+        if self.connection != "connected" and self.message:
+            text.append(f" — {self.message}", style="italic")
+        if status is not None:
+            text.append("  │ ")
+            if status.in_flight:
+                rerun = status.active_rerun
+                who = rerun.recipe if rerun else "run"
+                pid = status.in_flight[0].pid
+                elapsed = status.elapsed(now)
+                text.append(
+                    f"▶ {who} pid {pid} {human_delta(elapsed or timedelta())}", style="bold cyan"
+                )
+            else:
+                text.append("idle", style="green")
+            text.append(f"  │ disk {human_bytes(status.disk_free)} free")
+            if status.sweep_next is not None:
+                text.append(f"  │ sweep in {human_delta(status.sweep_next - now)}")
+            if status.refreshed is not None:
+                text.append(f"  │ ↻ {human_delta(now - status.refreshed)} ago", style="dim")
+        return text
