@@ -115,6 +115,11 @@ class LogSpool:
     # -- reading ---------------------------------------------------------------------------
 
     @property
+    def is_temporary(self) -> bool:
+        """True for a spool of streamed bytes; False when it reads a local file in place."""
+        return self._owned
+
+    @property
     def byte_count(self) -> int:
         """Number of bytes spooled."""
         return self._size
