@@ -1,0 +1,91 @@
+"""Config: defaults, lookup order, clear errors, the starter file."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from redfix_tui.config import (
+    Config,
+    ConfigError,
+    config_from_dict,
+    find_config,
+    load_config,
+    starter_toml,
+    write_starter,
+)
+
+
+def test_defaults_describe_cc_ci() -> None:
+    config = Config()
+    assert config.node.host == "cc-ci"
+    assert config.paths.runs_root == "/var/lib/cc-ci-runs"
+    assert config.paths.warm_root == "/var/lib/ci-warm"
+    assert config.paths.rerun_log == "/tmp/redfix-{recipe}.log"
+    assert config.commands.in_flight == "pgrep -af '[r]un_recipe_ci.py'"
+    assert config.journal.phase == "redfix"
+
+
+def test_starter_holds_every_key_and_reads_back(tmp_path: Path) -> None:
+    data = tomllib.loads(starter_toml())
+    assert data == Config().to_dict()
+    target = tmp_path / "sub" / "redfix.toml"
+    write_starter(target)
+    assert load_config(target).to_dict() == Config().to_dict()
+    with pytest.raises(ConfigError, match="already exists"):
+        write_starter(target)
+
+
+def test_unknown_key_names_file_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[node]\nhots = "x"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(path) in str(info.value) and "node.hots" in str(info.value)
+
+
+def test_unknown_table_and_wrong_type(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"unknown table \[nodes\]"):
+        config_from_dict({"nodes": {}}, "f.toml")
+    with pytest.raises(ConfigError, match=r"f.toml: \[node.port\] expected an integer, got 'x'"):
+        config_from_dict({"node": {"port": "x"}}, "f.toml")
+    with pytest.raises(ConfigError, match="expected a list of strings"):
+        config_from_dict({"board": {"recipes": "gitea"}}, "f.toml")
+    with pytest.raises(ConfigError, match="expected an integer"):
+        config_from_dict({"node": {"port": True}}, "f.toml")
+
+
+def test_int_widens_to_float() -> None:
+    config = config_from_dict({"board": {"refresh_seconds": 5}})
+    assert config.board.refresh_seconds == 5.0
+
+
+def test_invalid_toml_is_one_clear_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[node\n")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        load_config(path)
+
+
+def test_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("REDFIX_TUI_CONFIG", raising=False)
+    assert find_config().source == ""  # nothing anywhere: built-in defaults
+    xdg = tmp_path / "xdg" / "redfix-tui" / "config.toml"
+    xdg.parent.mkdir(parents=True)
+    xdg.write_text('[node]\nhost = "from-xdg"\n')
+    assert find_config().node.host == "from-xdg"
+    (tmp_path / "redfix.toml").write_text('[node]\nhost = "from-cwd"\n')
+    assert find_config().node.host == "from-cwd"
+    env = tmp_path / "env.toml"
+    env.write_text('[node]\nhost = "from-env"\n')
+    monkeypatch.setenv("REDFIX_TUI_CONFIG", str(env))
+    assert find_config().node.host == "from-env"
+    explicit = tmp_path / "explicit.toml"
+    explicit.write_text('[node]\nhost = "explicit"\n')
+    assert find_config(str(explicit)).node.host == "explicit"
+    with pytest.raises(ConfigError, match="no such config file"):
+        find_config(str(tmp_path / "missing.toml"))
