@@ -116,6 +116,8 @@ class LogView(ScrollView, can_focus=True):
     """0-based spool line of the cursor (after a jump or while marking), or None."""
     filter_context: reactive[int] = reactive(2)
     """Lines of context kept either side of a match in filter mode."""
+    show_rate: reactive[bool] = reactive(True)
+    """Show the arrival rate in the subtitle (snapshot tests turn it off: it depends on time)."""
 
     class EvidenceRequested(Message):
         """The operator asked for the selected lines as journal evidence (``e``)."""
@@ -315,7 +317,7 @@ class LogView(ScrollView, can_focus=True):
         (t0, b0), (t1, b1) = self._rate_samples[0], self._rate_samples[-1]
         rate = (b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
         parts = [f"{spool.line_count:,} lines", _human_bytes(spool.byte_count)]
-        if rate > 0:
+        if rate > 0 and self.show_rate:
             parts.append(f"{_human_bytes(rate)}/s")
         if self._filter is not None:
             parts.append(f"filter: {self._filter.match_count:,} matches")
