@@ -112,9 +112,9 @@ class LocalShellServer:
         except (asyncssh.Error, OSError):
             _kill_group(proc)
         finally:
-            for task in (closed, feeder):
+            for task in (closed, feeder, pumps):
                 task.cancel()
-            pumps.cancel()
+            await asyncio.gather(closed, feeder, pumps, return_exceptions=True)
             self._processes.discard(proc)
 
     async def drop_connections(self) -> None:

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Static
 
 from ..node import NodeError
@@ -18,6 +19,7 @@ from ..recipes import RecipeStatus, age_text
 from ..runs import NodeStatus
 from ..session import Session
 from ..tracker import Tracker, TrackerError
+from ..widgets.log_pane import LogPane
 from ..widgets.recipe_board import RecipeBoard
 from ..widgets.status_bar import NodeStatusBar
 
@@ -51,6 +53,8 @@ class MainScreen(Screen):
         self.tracker = Tracker(session.tracker_path)
         self.selected: str | None = None
         self._refresh_lock = asyncio.Lock()
+        self._follow_timer: Timer | None = None
+        self._following: str | None = None
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -61,8 +65,8 @@ class MainScreen(Screen):
             yield RecipeBoard(id="board", clock=clock)
             with Vertical(id="main"):
                 yield RecipeDetail(id="detail")
-                with ContentSwitcher(initial="log-area", id="switcher"):
-                    yield Static("log", id="log-area")
+                with ContentSwitcher(initial="log-pane", id="switcher"):
+                    yield LogPane(id="log-pane")
         yield NodeStatusBar(id="status", clock=clock, tick=self.tick)
         yield Footer()
 
@@ -90,6 +94,8 @@ class MainScreen(Screen):
     # -- node -------------------------------------------------------------------------------
 
     def _on_node_state(self, state: str, message: str) -> None:
+        if not self.is_attached:
+            return
         bar = self.query_one(NodeStatusBar)
         bar.connection = {"lost": "reconnecting", "closed": "down"}.get(state, state)
         bar.message = message
@@ -102,6 +108,8 @@ class MainScreen(Screen):
         await self.session.start()
         self.session.node.add_listener(self._on_node_state)
         bar.host = self.session.node.host_label
+        if self.session.open_log:
+            self.follow_log(self.session.open_log)
         await self._refresh()
 
     @work(group="refresh", exclusive=True, exit_on_error=False)
@@ -140,6 +148,22 @@ class MainScreen(Screen):
         """Drive the detail line (and the log and JUnit panes) from the board."""
         self.selected = event.status.name
         self._show_detail()
+        if self._follow_timer is not None:
+            self._follow_timer.stop()
+        self._follow_timer = self.set_timer(0.3, self._follow_selected)
+
+    def _follow_selected(self) -> None:
+        """Tail the selected recipe's rerun log (unless a log was opened by path)."""
+        if self.selected is None or self.session.open_log:
+            return
+        self.follow_log(self.session.runs.log_path(self.selected))
+
+    def follow_log(self, path: str) -> None:
+        """Tail ``path`` on the node in the log pane (no-op if it already follows it)."""
+        if path == self._following:
+            return
+        self._following = path
+        self.query_one(LogPane).follow_remote(self.session.node, path)
 
     def _show_detail(self) -> None:
         status = next((s for s in self.statuses if s.name == self.selected), None)
