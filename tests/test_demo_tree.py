@@ -78,9 +78,19 @@ def stacks(node: DemoNode) -> list[str]:
 def check_results_schema(data: dict) -> None:
     """Assert that ``data`` is a schema-2 results.json."""
     assert set(data) == {
-        "recipe", "version", "pr", "ref", "run_id", "finished", "stages",
-        "level", "rungs", "lint", "skips", "flags",
-    }  # fmt: skip
+        "recipe",
+        "version",
+        "pr",
+        "ref",
+        "run_id",
+        "finished",
+        "stages",
+        "level",
+        "rungs",
+        "lint",
+        "skips",
+        "flags",
+    }
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", data["finished"])
     assert [s["name"] for s in data["stages"]] == STAGES
     for stage in data["stages"]:
@@ -191,15 +201,23 @@ def test_fake_tools_answer_the_default_templates(node: DemoNode) -> None:
     assert listing.split() == sorted(SWEEP_FAILS)
     disk = sh(node, render(defaults.disk_free, runs_root=str(node.runs_root)))
     assert disk.returncode == 0 and b"Available" in disk.stdout
-    for recipe, tag in [("discourse", "0.8.1+3.5.0"), ("mattermost-lts", "2.1.9+10.11.15"),
-                        ("mumble", "1.0.0+v1.6.870-0")]:  # fmt: skip
+    for recipe, tag in [
+        ("discourse", "0.8.1+3.5.0"),
+        ("mattermost-lts", "2.1.9+10.11.15"),
+        ("mumble", "1.0.0+v1.6.870-0"),
+    ]:
         assert sh(node, render(config.commands.latest_tag, recipe=recipe)).stdout == (
             tag.encode() + b"\n"
         )
     checkout = sh(
-        node, render(defaults.checkout, harness=str(node.harness), recipe="gitea",
-                     tag="3.4.1+1.24.5-rootless"),
-    )  # fmt: skip
+        node,
+        render(
+            defaults.checkout,
+            harness=str(node.harness),
+            recipe="gitea",
+            tag="3.4.1+1.24.5-rootless",
+        ),
+    )
     assert checkout.returncode == 0, checkout.stderr
     assert b"checked out 3.4.1+1.24.5-rootless" in checkout.stdout
     bad = sh(node, render(defaults.checkout, harness=str(node.harness), recipe="gitea", tag="9.9"))
@@ -316,8 +334,12 @@ def test_mumble_passes_in_isolation(node: DemoNode) -> None:
 
 
 def test_rerun_uses_the_checked_out_tag(node: DemoNode) -> None:
-    checkout = render(Config().commands.checkout, harness=str(node.harness), recipe="keycloak",
-                      tag="10.1.1+26.2.5")  # fmt: skip
+    checkout = render(
+        Config().commands.checkout,
+        harness=str(node.harness),
+        recipe="keycloak",
+        tag="10.1.1+26.2.5",
+    )
     assert sh(node, checkout).returncode == 0
     proc = start_rerun(node, "keycloak", speed=0.01)
     out, _ = proc.communicate(timeout=30)
