@@ -1,0 +1,353 @@
+"""The JUnit model: cases, suites, files and runs, as plain dataclasses (no Textual).
+
+A :class:`Run` is every JUnit file of one CI run plus its ``results.json``; a :class:`JUnitFile`
+holds its suites or, when it could not be read, a one-line ``error``. Cases are kept failures
+first. Loading lives in :mod:`redfix_tui.junit.load`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import PurePosixPath
+from typing import Any
+
+
+class Status(StrEnum):
+    """The outcome of one test case."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    XFAIL = "xfail"
+    FLAKY = "flaky"
+
+
+STATUS_RANK = {
+    Status.FAILED: 0,
+    Status.ERROR: 1,
+    Status.FLAKY: 2,
+    Status.SKIPPED: 3,
+    Status.XFAIL: 4,
+    Status.PASSED: 5,
+}
+"""Sort key: failures and errors first, passes last."""
+
+BAD = frozenset({Status.FAILED, Status.ERROR})
+"""Statuses that make a run red."""
+
+STAGE_ORDER = ("install", "upgrade", "backup", "restore", "custom")
+"""The canonical order of the harness stages; other stages follow alphabetically."""
+
+UNKNOWN_STAGE = "unknown"
+
+
+def stage_sort_key(stage: str) -> tuple[int, str]:
+    """Order stages canonically, then others by name, with ``unknown`` last."""
+    if stage in STAGE_ORDER:
+        return (STAGE_ORDER.index(stage), "")
+    return (len(STAGE_ORDER) + (1 if stage == UNKNOWN_STAGE else 0), stage)
+
+
+@dataclass(slots=True)
+class Counts:
+    """How many cases ended in each status."""
+
+    total: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    xfail: int = 0
+    flaky: int = 0
+
+    def add(self, status: Status) -> None:
+        """Count one case of ``status``."""
+        self.total += 1
+        if status is Status.PASSED:
+            self.passed += 1
+        elif status is Status.FAILED:
+            self.failed += 1
+        elif status is Status.ERROR:
+            self.errors += 1
+        elif status is Status.SKIPPED:
+            self.skipped += 1
+        elif status is Status.XFAIL:
+            self.xfail += 1
+        else:
+            self.flaky += 1
+
+    def merge(self, other: Counts) -> None:
+        """Add ``other``'s numbers to these."""
+        self.total += other.total
+        self.passed += other.passed
+        self.failed += other.failed
+        self.errors += other.errors
+        self.skipped += other.skipped
+        self.xfail += other.xfail
+        self.flaky += other.flaky
+
+    @property
+    def bad(self) -> int:
+        """Failed plus errored cases."""
+        return self.failed + self.errors
+
+    def summary(self) -> str:
+        """Short text such as ``12 tests: 10 passed, 1 failed, 1 skipped``."""
+        parts = [
+            f"{n} {label}"
+            for n, label in (
+                (self.passed, "passed"),
+                (self.failed, "failed"),
+                (self.errors, "errors" if self.errors != 1 else "error"),
+                (self.flaky, "flaky"),
+                (self.skipped, "skipped"),
+                (self.xfail, "xfail"),
+            )
+            if n
+        ]
+        noun = "test" if self.total == 1 else "tests"
+        return f"{self.total} {noun}" + (": " + ", ".join(parts) if parts else "")
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What a case that did not simply pass left behind: result, traceback and output."""
+
+    message: str = ""
+    type: str = ""
+    traceback: str = ""
+    stdout: str = ""
+    """Captured stdout, capped (see ``stdout_size`` for the original length)."""
+    stderr: str = ""
+    reruns: int = 0
+    """Extra attempts recorded (Surefire rerun/flaky entries)."""
+    stdout_size: int = 0
+    stderr_size: int = 0
+
+
+_NO_OUTCOME = Outcome()
+
+
+@dataclass(slots=True)
+class Case:
+    """One test case: identity and outcome; details live in ``outcome`` (see the properties).
+
+    Passing cases (most of a big file) carry no :class:`Outcome`, which keeps loading fast and
+    small; their captured output, if any, is read on demand (``output_pending``).
+    """
+
+    name: str
+    classname: str = ""
+    test_id: str = ""
+    """pytest's node id (``tests/r/test_x.py::test_y``) when derivable, else ``classname::name``."""
+    status: Status = Status.PASSED
+    time: float | None = None
+    """Duration in seconds, when recorded."""
+    file: str = ""
+    line: int | None = None
+    """1-based line: where it failed when the traceback says so, else where it is defined."""
+    index: int = 0
+    """Position in the file (document order)."""
+    output_pending: bool = False
+    """Captured output exists but was not kept (passing case): see ``load_case_output``."""
+    outcome: Outcome | None = None
+
+    @property
+    def message(self) -> str:
+        """The failure/error/skip message ("" for a pass)."""
+        return (self.outcome or _NO_OUTCOME).message
+
+    @property
+    def type(self) -> str:
+        """The failure/error/skip type attribute (e.g. ``AssertionError``, ``pytest.xfail``)."""
+        return (self.outcome or _NO_OUTCOME).type
+
+    @property
+    def traceback(self) -> str:
+        """The failure's text (traceback or stack trace), capped."""
+        return (self.outcome or _NO_OUTCOME).traceback
+
+    @property
+    def stdout(self) -> str:
+        """Captured stdout, capped ("" when none or still pending)."""
+        return (self.outcome or _NO_OUTCOME).stdout
+
+    @property
+    def stderr(self) -> str:
+        """Captured stderr, capped ("" when none or still pending)."""
+        return (self.outcome or _NO_OUTCOME).stderr
+
+    @property
+    def reruns(self) -> int:
+        """Extra attempts recorded (Surefire rerun/flaky entries)."""
+        return (self.outcome or _NO_OUTCOME).reruns
+
+    @property
+    def bad(self) -> bool:
+        """Whether the case failed or errored."""
+        return self.status in BAD
+
+    @property
+    def location(self) -> str:
+        """``file:line`` (or just the file), empty when unknown."""
+        if not self.file:
+            return ""
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(slots=True)
+class Suite:
+    """A ``<testsuite>``: its cases (failures first), nested suites and counts."""
+
+    name: str
+    cases: list[Case] = field(default_factory=list)
+    suites: list[Suite] = field(default_factory=list)
+    time: float | None = None
+    stdout: str = ""
+    counts: Counts = field(default_factory=Counts)
+
+    def iter_cases(self) -> Iterator[Case]:
+        """Every case in this suite and its nested suites, depth first."""
+        yield from self.cases
+        for suite in self.suites:
+            yield from suite.iter_cases()
+
+    def finish(self) -> None:
+        """Sort failures first and compute counts (nested suites included)."""
+        passed = Status.PASSED
+        notable = [case for case in self.cases if case.status is not passed]
+        counts = Counts()
+        if notable:
+            notable.sort(key=lambda case: STATUS_RANK[case.status])
+            for case in notable:
+                counts.add(case.status)
+            self.cases = notable + [case for case in self.cases if case.status is passed]
+        counts.passed = len(self.cases) - len(notable)
+        counts.total = len(self.cases)
+        for suite in self.suites:
+            suite.finish()
+            counts.merge(suite.counts)
+        self.suites.sort(key=lambda suite: 0 if suite.counts.bad else 1)
+        self.counts = counts
+
+
+_NAME_PARTS = re.compile(r"^(?P<stage>[^_]+(?:_[^_]+)*?)__(?P<source>.+?)__(?P<test>.+)$")
+
+
+def split_junit_name(path: str) -> tuple[str, str, str]:
+    """Split ``<stage>__<source>__<test file>.xml`` into its parts; stage is "" if not named so."""
+    base = PurePosixPath(path.replace(os.sep, "/")).name
+    stem = base[:-4] if base.lower().endswith(".xml") else base
+    match = _NAME_PARTS.match(stem)
+    if not match:
+        return "", "", stem
+    return match.group("stage"), match.group("source"), match.group("test")
+
+
+@dataclass(slots=True)
+class JUnitFile:
+    """One JUnit XML file: its suites, or the reason it could not be read."""
+
+    path: str
+    stage: str = UNKNOWN_STAGE
+    source: str = ""
+    test_file: str = ""
+    error: str | None = None
+    """One-line reason when the file could not be read; ``None`` when it was."""
+    truncated: bool = False
+    """The file looked cut short (still being written): re-read it when it grows."""
+    size: int = 0
+    mtime: float | None = None
+    suites: list[Suite] = field(default_factory=list)
+    counts: Counts = field(default_factory=Counts)
+    data: bytes | None = field(default=None, repr=False)
+    """The content, for files loaded from bytes (read again for passing cases' output)."""
+
+    @property
+    def name(self) -> str:
+        """The file's base name."""
+        return PurePosixPath(self.path.replace(os.sep, "/")).name
+
+    def iter_cases(self) -> Iterator[Case]:
+        """Every case of the file, depth first."""
+        for suite in self.suites:
+            yield from suite.iter_cases()
+
+    def finish(self) -> None:
+        """Sort and count every suite, failing suites first."""
+        counts = Counts()
+        for suite in self.suites:
+            suite.finish()
+            counts.merge(suite.counts)
+        self.suites.sort(key=lambda suite: 0 if suite.counts.bad else 1)
+        self.counts = counts
+
+
+@dataclass(slots=True)
+class Run:
+    """All JUnit files of one run, with ``results.json`` when present."""
+
+    run_id: str
+    recipe: str = ""
+    files: list[JUnitFile] = field(default_factory=list)
+    results: dict[str, Any] | None = None
+    """The parsed ``results.json`` (schema 2), if any."""
+    results_error: str | None = None
+    """One-line reason when ``results.json`` existed but could not be read."""
+    directory: str | None = None
+    """The local run directory the run was loaded from, if any."""
+
+    @property
+    def stages(self) -> list[str]:
+        """Stages with files or results, canonical order first."""
+        names = {jf.stage for jf in self.files}
+        for stage in (self.results or {}).get("stages") or []:
+            if isinstance(stage, dict) and isinstance(stage.get("name"), str):
+                names.add(stage["name"])
+        return sorted(names, key=stage_sort_key)
+
+    def files_in(self, stage: str) -> list[JUnitFile]:
+        """Files of ``stage``: unreadable first, then failing, then the rest."""
+        files = [jf for jf in self.files if jf.stage == stage]
+        return sorted(files, key=lambda jf: (jf.error is None, jf.counts.bad == 0))
+
+    def stage_counts(self, stage: str) -> Counts:
+        """Counts summed over the files of ``stage``."""
+        counts = Counts()
+        for jf in self.files:
+            if jf.stage == stage:
+                counts.merge(jf.counts)
+        return counts
+
+    def stage_status(self, stage: str) -> str:
+        """The stage's status from ``results.json``, or "" when it does not say."""
+        for entry in (self.results or {}).get("stages") or []:
+            if isinstance(entry, dict) and entry.get("name") == stage:
+                status = entry.get("status")
+                return status if isinstance(status, str) else ""
+        return ""
+
+    @property
+    def counts(self) -> Counts:
+        """Counts over every readable file."""
+        counts = Counts()
+        for jf in self.files:
+            counts.merge(jf.counts)
+        return counts
+
+    @property
+    def unreadable(self) -> list[JUnitFile]:
+        """Files that could not be read."""
+        return [jf for jf in self.files if jf.error is not None]
+
+    def iter_cases(self) -> Iterator[tuple[JUnitFile, Case]]:
+        """Every ``(file, case)`` pair, stages in canonical order."""
+        for stage in self.stages:
+            for jf in self.files_in(stage):
+                for case in jf.iter_cases():
+                    yield jf, case
