@@ -1,4 +1,4 @@
-"""JUnit results of CI runs: hardened loading, the model, run comparison and the CLI (no Textual)."""
+"""JUnit results of CI runs: hardened loading, model, comparison and CLI (no Textual)."""
 
 from .load import (
     load_case_output,

@@ -578,7 +578,9 @@ def load_case_output(jf: JUnitFile, case: Case) -> tuple[str, str]:
     the local path. Returns ``("", "")`` when the file changed so that the case is gone.
     """
     try:
-        source: IO[bytes] = io.BytesIO(jf.data) if jf.data is not None else open(jf.path, "rb")
+        source: IO[bytes] = (
+            io.BytesIO(jf.data) if jf.data is not None else open(jf.path, "rb")  # noqa: SIM115
+        )
     except OSError:
         return "", ""
     with source:
