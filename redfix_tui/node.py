@@ -16,11 +16,24 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import asyncssh
+from typing import TYPE_CHECKING, Any
 
 from .config import NodeConfig
+
+if TYPE_CHECKING:
+    import asyncssh
+else:
+
+    class _LazyAsyncssh:
+        """Imports asyncssh on first use: it costs ~180 ms, which the first frame need not wait."""
+
+        def __getattr__(self, name: str) -> Any:
+            import asyncssh as module
+
+            globals()["asyncssh"] = module
+            return getattr(module, name)
+
+    asyncssh = _LazyAsyncssh()
 
 STDERR_KEEP = 64 * 1024
 """How much of a streamed command's stderr is kept for the error message."""

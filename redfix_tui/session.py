@@ -11,12 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Config
-from .node import NodeConnection
-from .recipes import RecipeSource
-from .runs import RunControl
+
+if TYPE_CHECKING:  # asyncssh is imported on first use, after the first frame is drawn
+    from .node import NodeConnection
+    from .recipes import RecipeSource
+    from .runs import RunControl
 
 
 def utc_now() -> datetime:
@@ -35,21 +37,44 @@ class Session:
     demo_dir: Path | None = None
     """When set, :meth:`start` builds and serves a simulated node in this directory."""
     clock: Callable[[], datetime] = utc_now
-    node: NodeConnection = field(init=False)
-    recipes: RecipeSource = field(init=False)
-    runs: RunControl = field(init=False)
     demo: Any = None
     """The running demo (a :class:`redfix_tui.demo.launch.DemoNodeServer`) once started."""
     open_log: str | None = None
     """A remote log path to open instead of the selected recipe's rerun log."""
 
-    def __post_init__(self) -> None:
-        self._wire()
+    _services: tuple[NodeConnection, RecipeSource, RunControl] | None = field(
+        default=None, init=False, repr=False
+    )
 
-    def _wire(self) -> None:
-        self.node = NodeConnection(self.config.node, host_override=self.host_override)
-        self.recipes = RecipeSource(self.node, self.config)
-        self.runs = RunControl(self.node, self.config)
+    def _wire(self) -> tuple[NodeConnection, RecipeSource, RunControl]:
+        from .node import NodeConnection
+        from .recipes import RecipeSource
+        from .runs import RunControl
+
+        node = NodeConnection(self.config.node, host_override=self.host_override)
+        self._services = (node, RecipeSource(node, self.config), RunControl(node, self.config))
+        return self._services
+
+    @property
+    def node(self) -> NodeConnection:
+        """The node connection (created on first use)."""
+        return (self._services or self._wire())[0]
+
+    @property
+    def recipes(self) -> RecipeSource:
+        """Recipe status from the node."""
+        return (self._services or self._wire())[1]
+
+    @property
+    def runs(self) -> RunControl:
+        """Reruns and the node's state."""
+        return (self._services or self._wire())[2]
+
+    @property
+    def host_label(self) -> str:
+        """The node's label, without touching the network."""
+        host = self.host_override or self.config.node.host
+        return f"{host}:{self.config.node.port}" if self.config.node.port else host
 
     @property
     def tracker_path(self) -> Path:
@@ -69,6 +94,7 @@ class Session:
 
     async def close(self) -> None:
         """Close the connection and stop the demo node."""
-        await self.node.close()
+        if self._services is not None:
+            await self.node.close()
         if self.demo is not None:
             await self.demo.close()

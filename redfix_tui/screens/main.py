@@ -72,7 +72,7 @@ class MainScreen(Screen):
 
     def on_mount(self) -> None:
         """Connect, load, and refresh on a timer."""
-        self.query_one(NodeStatusBar).host = self.session.node.host_label
+        self.query_one(NodeStatusBar).host = self.session.host_label
         self._fit(self.size.width)
         try:
             self.tracker = Tracker.load(self.session.tracker_path)
