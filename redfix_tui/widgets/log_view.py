@@ -18,6 +18,7 @@ from collections import deque
 from typing import ClassVar
 
 from rich.segment import Segment
+from rich.style import Style
 from textual import work
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
@@ -196,6 +197,10 @@ class LogView(ScrollView, can_focus=True):
         self._wrap_page: tuple[tuple, list[Strip]] | None = None
         self.last_rendered_line = -1
         """Highest spool line rendered so far since the last attach (benchmarks watch it)."""
+        self._styles: dict[str, Style] = {}
+        self._render_cost = 0.0
+        self._frame_cost = 0.0
+        self._last_sync = 0.0
         if spool is not None:
             self.attach(spool, source_label)
 
@@ -243,6 +248,20 @@ class LogView(ScrollView, can_focus=True):
             return line
         return bisect_left(self._filter.lines, line)
 
+    def _style(self, name: str) -> Style:
+        """A component (or, for ``""``, the widget's own) rich style, cached until CSS changes."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self.rich_style if not name else self.get_component_rich_style(name)
+            self._styles[name] = style
+        return style
+
+    def notify_style_update(self) -> None:
+        """CSS changed: drop cached styles and strips."""
+        super().notify_style_update()
+        self._styles = {}
+        self._invalidate()
+
     def _invalidate(self) -> None:
         self._generation += 1
         self._strips.clear()
@@ -256,14 +275,22 @@ class LogView(ScrollView, can_focus=True):
             return
         if not spool.is_temporary:
             spool.refresh()
+        now = time.monotonic()
+        # Rendering a frame of fresh lines costs a few ms; while a flood arrives, repaint at most
+        # so often that rendering takes about a fifth of the time (never under 5 fps).
+        self._frame_cost = 0.7 * self._frame_cost + 0.3 * self._render_cost
+        self._render_cost = 0.0
+        min_interval = min(0.2, max(TICK, 4 * self._frame_cost))
+        if now - self._last_sync < min_interval:
+            return
         changed = spool.version != self._seen_version
         if changed:
             self._seen_version = spool.version
             self._wrap_page = None
             self._extend_scans()
-        now = time.monotonic()
         self._rate_samples.append((now, spool.byte_count))
         if changed or self._rows != self.row_count:
+            self._last_sync = now
             self._rows = self.row_count
             self._sync_size()
             # The growing last line may have changed: repaint it.
@@ -403,16 +430,16 @@ class LogView(ScrollView, can_focus=True):
         plain = text.plain
         kind = classify(plain)
         if kind is not None:
-            text.stylize_before(self.get_component_rich_style(f"log-view--{kind}"))
+            text.stylize_before(self._style(f"log-view--{kind}"))
         if self._regex is not None:
-            match_style = self.get_component_rich_style("log-view--match")
+            match_style = self._style("log-view--match")
             for m in self._regex.finditer(plain):
                 if m.end() > m.start():
                     text.stylize(match_style, m.start(), m.end())
         if truncated:
             text.append(
                 f" … [+{length - MAX_LINE_BYTES:,} bytes]",
-                self.get_component_rich_style("log-view--truncated"),
+                self._style("log-view--truncated"),
             )
         strip = Strip(text.render(self.app.console), text.cell_len)
         if strip.cell_length > self._max_width and not self.wrap:
@@ -432,36 +459,48 @@ class LogView(ScrollView, can_focus=True):
         return list(strip.divide(range(width, strip.cell_length, width)))
 
     def _decorate(self, line: int, strip: Strip, first: bool, width: int) -> Strip:
+        """Add the gutter, pad to ``width`` and apply base/selection styles, in one pass."""
         gutter = self._gutter_width()
+        segments: list[Segment] = []
         if gutter:
-            style = self.get_component_rich_style("log-view--line-number")
             number = f"{line + 1:>{gutter - 1}} " if first else " " * gutter
-            strip = Strip.join([Strip([Segment(number, style)], gutter), strip])
-        strip = strip.extend_cell_length(width)
-        selected = self.selection
-        if selected is not None and selected[0] <= line <= selected[1]:
-            name = "log-view--cursor" if line == self.cursor_line else "log-view--selection"
-            strip = Strip(
-                Segment.apply_style(strip, post_style=self.get_component_rich_style(name))
-            )
-        elif line == self.cursor_line:
-            style = self.get_component_rich_style("log-view--cursor")
-            strip = Strip(Segment.apply_style(strip, post_style=style))
-        return strip.apply_style(self.rich_style)
+            segments.append(Segment(number, self._style("log-view--line-number")))
+        segments.extend(strip)
+        pad = width - gutter - strip.cell_length
+        if pad > 0:
+            segments.append(Segment(" " * pad))
+        post: Style | None = None
+        if line == self.cursor_line:
+            post = self._style("log-view--cursor")
+        elif self._anchor is not None:
+            selected = self.selection
+            if selected is not None and selected[0] <= line <= selected[1]:
+                post = self._style("log-view--selection")
+        return Strip(Segment.apply_style(segments, self._style(""), post), max(width, gutter))
 
     def render_line(self, y: int) -> Strip:
         """Render screen row ``y`` (Line API)."""
+        started = time.perf_counter()
+        try:
+            return self._render_line(y)
+        finally:
+            self._render_cost += time.perf_counter() - started
+
+    def _render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         if self.spool is None:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._style(""))
         scroll_x, scroll_y = self.scroll_offset
         if self.wrap:
             return self._render_wrapped(y, scroll_y, width)
         row = scroll_y + y
         if row >= self.row_count:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._style(""))
         line = self._row_line(row)
-        content = self._line_strip(line).crop(scroll_x, scroll_x + width)
+        content = self._line_strip(line)
+        room = width - self._gutter_width()
+        if scroll_x or content.cell_length > room:
+            content = content.crop(scroll_x, scroll_x + room)
         return self._decorate(line, content, True, width)
 
     def _render_wrapped(self, y: int, top: int, width: int) -> Strip:
@@ -477,7 +516,7 @@ class LogView(ScrollView, can_focus=True):
                 row += 1
             self._wrap_page = (key, page)
         page = self._wrap_page[1]
-        return page[y] if y < len(page) else Strip.blank(width, self.rich_style)
+        return page[y] if y < len(page) else Strip.blank(width, self._style(""))
 
     # -- navigation ------------------------------------------------------------------------
 
