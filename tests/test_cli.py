@@ -1,0 +1,69 @@
+"""The command line: version, help, init, and one clear line (no traceback) for user errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from redfix_tui import __version__
+from redfix_tui.config import Config
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "redfix_tui", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), **(env or {})},
+        timeout=60,
+    )
+
+
+def test_version_and_help(tmp_path: Path) -> None:
+    assert run_cli("--version", cwd=tmp_path).stdout.strip() == f"redfix-tui {__version__}"
+    help_text = run_cli("--help", cwd=tmp_path).stdout
+    for option in ("--demo", "--config", "--host", "--journal", "--phase"):
+        assert option in help_text
+
+
+def test_init_writes_every_key_once(tmp_path: Path) -> None:
+    result = run_cli("init", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert tomllib.loads((tmp_path / "redfix.toml").read_text()) == Config().to_dict()
+    again = run_cli("init", cwd=tmp_path)
+    assert again.returncode == 2
+    assert again.stderr.startswith("redfix-tui: ") and "already exists" in again.stderr
+    assert "Traceback" not in again.stderr
+    custom = run_cli("init", "conf/x.toml", cwd=tmp_path)
+    assert custom.returncode == 0 and (tmp_path / "conf" / "x.toml").is_file()
+
+
+def test_bad_config_is_one_line_without_traceback(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text('[node]\nport = "twenty-two"\n')
+    result = run_cli("--config", "bad.toml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "bad.toml: [node.port] expected an integer" in result.stderr
+    missing = run_cli("--config", "nope.toml", "journal", "list", cwd=tmp_path)
+    assert missing.returncode == 2 and "no such config file" in missing.stderr
+
+
+def test_journal_subcommand_uses_config_lookup(tmp_path: Path) -> None:
+    (tmp_path / "redfix.toml").write_text('[journal]\npath = "J.md"\nphase = "p1"\n')
+    added = subprocess.run(
+        [sys.executable, "-m", "redfix_tui", "journal", "add", "--title", "First", "-"],
+        input="Body text.\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert added.returncode == 0, added.stderr
+    text = (tmp_path / "J.md").read_text()
+    assert text.startswith("# JOURNAL — phase `p1`")
+    assert "— First\n" in text and "Body text." in text
+    listed = run_cli("journal", "list", cwd=tmp_path)
+    assert "— First" in listed.stdout
