@@ -20,8 +20,10 @@ from ..runs import NodeStatus
 from ..session import Session
 from ..tracker import Tracker, TrackerError
 from ..widgets.log_pane import LogPane
+from ..widgets.log_view import LogView
 from ..widgets.recipe_board import RecipeBoard
 from ..widgets.status_bar import NodeStatusBar
+from .journal_pane import JournalPaneMixin
 
 WIDE = 120
 """From this many columns on, the board shows tag, canonical and classification in full."""
@@ -35,12 +37,13 @@ class RecipeDetail(Static):
     """
 
 
-class MainScreen(Screen):
+class MainScreen(JournalPaneMixin, Screen):
     """Board, log/JUnit switcher, journal editor beside them, status bar and footer."""
 
     BINDINGS = [
         Binding("ctrl+r", "refresh", "Refresh", id="main.refresh"),
         Binding("tab", "app.focus_next", "Next pane", show=False, id="main.focus_next"),
+        *JournalPaneMixin.JOURNAL_BINDINGS,
     ]
 
     def __init__(self, session: Session, *, tick: bool = True, load: bool = True) -> None:
@@ -183,6 +186,10 @@ class MainScreen(Screen):
         entry = self.tracker.get(status.name)
         text.append(f"  │ {entry.classification}", style="italic")
         detail.update(text)
+
+    def focus_log(self) -> None:
+        """Give the keyboard to the log view."""
+        self.query_one(LogView).focus()
 
     def palette_commands(self) -> Iterator[tuple[str, str, Callable]]:
         """Actions reachable by name from the command palette even when their pane is unfocused."""
