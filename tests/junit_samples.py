@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (verbatim runner output below keeps its long lines)
 """JUnit XML for the junit tests: produced by real runners where possible, else written to match.
 
 ``pytest_xml`` runs real pytest (xunit1 / xunit2), ``node_xml`` Node's test runner, ``ctest_xml``
@@ -250,3 +251,49 @@ def ctest_xml(directory: Path) -> tuple[bytes, bool]:
         timeout=120,
     )
     return (build / "ctest.xml").read_bytes(), True
+
+
+UPGRADE_XML = b"""<?xml version="1.0" encoding="utf-8"?>
+<testsuites name="pytest tests"><testsuite name="pytest" tests="4">
+<testcase classname="tests.discourse.test_upgrade" name="test_head_runs_official_image" time="2.310">
+<failure message="AssertionError: app image is bitnamilegacy/discourse:3.5.0&#10;assert 'bitnamilegacy/discourse:3.5.0' == 'discourse/discourse:3.5.3'">def test_head_runs_official_image(stack):
+        image = stack.image("app")
+&gt;       assert image == "discourse/discourse:3.5.3", f"app image is {image}"
+E       AssertionError: app image is bitnamilegacy/discourse:3.5.0
+E       assert 'bitnamilegacy/discourse:3.5.0' == 'discourse/discourse:3.5.3'
+
+tests/discourse/test_upgrade.py:41: AssertionError</failure>
+<system-out>deploying head f87c612d
+converged: UpdateStatus=completed
+</system-out></testcase>
+<testcase classname="tests.discourse.test_upgrade" name="test_sidekiq_service_dropped_by_head" time="0.870">
+<failure message="AssertionError: services ['app', 'db', 'redis', 'sidekiq']">tests/discourse/test_upgrade.py:58: AssertionError</failure></testcase>
+<testcase classname="tests.discourse.test_upgrade" name="test_upgrade_converges" time="61.002"><system-out>ok</system-out></testcase>
+<testcase classname="tests.discourse.test_upgrade" name="test_chaos_label" time="0.101"><skipped type="pytest.skip" message="no chaos label on this tag"/></testcase>
+</testsuite></testsuites>
+"""
+
+INSTALL_XML = b"""<?xml version="1.0" encoding="utf-8"?>
+<testsuites name="pytest tests"><testsuite name="pytest" tests="3">
+<testcase classname="tests.discourse.test_install" name="test_deploy" time="48.200"/>
+<testcase classname="tests.discourse.test_install" name="test_status_200" time="1.100"/>
+<testcase classname="tests.discourse.test_install" name="test_known_bug" time="0.300"><skipped type="pytest.xfail" message="upstream #123"/></testcase>
+</testsuite></testsuites>
+"""
+
+
+def fixture_files() -> dict[str, bytes]:
+    """A fixed run: install green, upgrade red, backup still being written, restore green."""
+    return {
+        "/var/lib/cc-ci-runs/manual/junit/install__cc-ci__test_install.xml": INSTALL_XML,
+        "/var/lib/cc-ci-runs/manual/junit/upgrade__cc-ci__test_upgrade.xml": UPGRADE_XML,
+        "/var/lib/cc-ci-runs/manual/junit/backup__cc-ci__test_backup.xml": UPGRADE_XML[:200],
+        "/var/lib/cc-ci-runs/manual/junit/restore__cc-ci__test_restore.xml": SUREFIRE,
+    }
+
+
+FIXTURE_RESULTS = (
+    b'{"recipe": "discourse", "run_id": "manual", "stages": ['
+    b'{"name": "install", "status": "pass"}, {"name": "upgrade", "status": "fail"},'
+    b'{"name": "backup", "status": "running"}, {"name": "restore", "status": "pass"}]}'
+)
