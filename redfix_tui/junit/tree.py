@@ -175,7 +175,11 @@ def build_tree(run: Run) -> TreeItem:
             item.children.extend(_file_items(jf, stage))
         if not item.children:
             item.children.append(TreeItem(Kind.NOTE, "no JUnit file", None, None, stage))
+        if not counts.bad and any(child.kind is Kind.BAD_FILE for child in item.children):
+            item.status = None  # shows "?": something could not be read
         root.children.append(item)
+    if not root.counts.bad and any(child.status is None for child in root.children):
+        root.status = None
     if run.results_error:
         root.children.append(TreeItem(Kind.NOTE, run.results_error, None, None, ""))
     return root
