@@ -118,7 +118,8 @@ class _Builder:
         self.pytest = False
         self.count = 0
         self.bare = False
-        self.ids: dict[tuple[str, str], str] = {}
+        self.ids: dict[tuple[str, str | None], tuple[str, str]] = {}
+        self.located: bool | None = None
 
     def feed(self, source: IO[bytes], tags: tuple[str, ...] = _TAGS) -> str | None:
         """Parse ``source``; return the root's namespaced tag when a namespace hid every case."""
@@ -213,17 +214,14 @@ class _Builder:
         marked ``output_pending`` and :func:`load_case_output` fetches it on demand.
         """
         final = flaky = None
-        outs: list[Any] = []
-        errs: list[Any] = []
+        output = False
         reruns = 0
         for child in elem:
             tag = child.tag
             if tag.__class__ is not str or tag[:1] == "{":
                 tag = _local(tag)
-            if tag == _OUT:
-                outs.append(child)
-            elif tag == _ERR:
-                errs.append(child)
+            if tag in (_OUT, _ERR):
+                output = True
             elif tag in _FINAL_RANK:
                 if final is None or _FINAL_RANK[tag] < _FINAL_RANK[_local(final.tag)]:
                     final = child
@@ -239,13 +237,15 @@ class _Builder:
         except ValueError:
             duration = _float(seconds)
         if self.pytest:
-            file = get("file")
+            if self.located is None:  # xunit1 writes file/line on every case, xunit2 never
+                self.located = get("file") is not None
+            file = get("file") if self.located else None
             key = (classname, file)
             where = self.ids.get(key)
             if where is None:
                 where = self.ids[key] = self._pytest_where(classname, file)
             test_id = f"{where[0]}::{name}" if where[0] else name
-            line = get("line")
+            line = get("line") if self.located else None
             number = int(line) + 1 if line and line.isdigit() else None
         if final is None and flaky is None:
             if self.pytest:
@@ -257,10 +257,10 @@ class _Builder:
                     name, classname, "", _PASSED, duration, get("file") or "", None, self.count
                 )
                 self._identify(case, get("line"))
-            if outs or errs:
+            if output:
                 case.output_pending = True
         else:
-            case = self._notable(elem, final, flaky, outs, errs, reruns)
+            case = self._notable(elem, final, flaky, reruns)
             case.time, case.index = duration, self.count
             if not self.pytest:
                 self._identify(case, None)
@@ -296,10 +296,10 @@ class _Builder:
         prefix = classname if classname not in ("", name, "test") else self._suite_path()
         case.test_id = f"{prefix}::{name}" if prefix else name
 
-    def _notable(
-        self, elem: Any, final: Any, flaky: Any, outs: list[Any], errs: list[Any], reruns: int
-    ) -> Case:
+    def _notable(self, elem: Any, final: Any, flaky: Any, reruns: int) -> Case:
         """A case that did not simply pass: read its result, traceback and output."""
+        outs = [child for child in elem if _local(child.tag) == _OUT]
+        errs = [child for child in elem if _local(child.tag) == _ERR]
         stdout = cap_output("".join(o.text or "" for o in outs))
         stderr = cap_output("".join(e.text or "" for e in errs))
         if final is None:
