@@ -5,8 +5,9 @@ The parser is one lxml ``iterparse`` pass over the hardened options of
 closes and its element is freed at once, so memory stays proportional to what the UI keeps
 (captured output is capped, see :data:`OUTPUT_HEAD` / :data:`OUTPUT_TAIL`).
 Element vocabulary comes from junitparser's classes (including its xunit2 flavour for Surefire's
-``flakyFailure`` / ``rerunFailure``); wrapping every element in a junitparser object was measured
-at several times the cost of the parse itself, so elements are read directly.
+``flakyFailure`` / ``rerunFailure``). Elements are read directly rather than wrapped in
+junitparser objects: ``fromelem`` builds a throwaway element per call, and the per-case budget
+(≤ 2× a plain iterparse pass, see benchmarks/bench_junit.py) leaves no room for that.
 """
 
 from __future__ import annotations
