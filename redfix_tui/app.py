@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -38,6 +41,23 @@ class RedfixApp(App[None]):
         """Whether clocks tick (off in snapshot tests, so frames are stable)."""
         self.load = load
         """Whether the main screen connects and loads on mount (off for fixed-content tests)."""
+
+    def on_mount(self) -> None:
+        """Exit cleanly on SIGHUP/SIGTERM (a closed tmux pane) so drafts are saved on the way."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGHUP, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, self._on_hangup)
+
+    def _on_hangup(self) -> None:
+        """Save every open draft first (the terminal may already be gone), then exit."""
+        from .widgets.journal_editor import JournalEditor
+
+        for screen in self.screen_stack:
+            for editor in screen.query(JournalEditor):
+                with contextlib.suppress(Exception):
+                    editor.save_draft()
+        self.exit()
 
     def get_default_screen(self) -> Screen:
         """The main screen."""

@@ -1,0 +1,136 @@
+"""Issue 5 in a real tmux: with a log streaming, write a journal entry with log evidence and save.
+
+Then the pane is killed mid-edit (SIGHUP, as when a tmux window closes) and the next start offers
+the draft back.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from redfix_tui.journal.model import parse
+from tests.tmux import Tmux
+
+pytestmark = pytest.mark.tmux
+
+
+class Writer(threading.Thread):
+    """Appends numbered lines to a file until stopped (a log that keeps streaming)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(daemon=True)
+        self.path = path
+        self.count = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with self.path.open("a") as handle:
+            while not self.stop.is_set():
+                self.count += 1
+                handle.write(f"stream line {self.count} \x1b[32mPASSED\x1b[0m\n")
+                handle.flush()
+                time.sleep(0.05)
+
+
+def console(demo: Path, log: Path, width: int = 100, height: int = 30) -> Tmux:
+    return Tmux(
+        [sys.executable, "-m", "redfix_tui", "--demo-dir", str(demo), "log", str(log)],
+        width=width,
+        height=height,
+        env={"XDG_STATE_HOME": str(demo / "state")},
+    )
+
+
+def test_entry_with_log_evidence_while_streaming(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    log = tmp_path / "live.log"
+    log.write_text("")
+    writer = Writer(log)
+    writer.start()
+    tmux = console(demo, log)
+    try:
+        tmux.wait_for(lambda s: "stream line 20 " in s, timeout=30)
+        tmux.send("Tab")  # board → log view
+        tmux.wait_for(lambda s: "Follow" in s or "Search" in s, timeout=10)
+        tmux.send("v")
+        tmux.send("k")
+        tmux.send("k")
+        tmux.send("e")  # evidence → opens the journal with the lines in the draft
+        tmux.wait_for(lambda s: "New entry" in s and "Evidence:" in s, timeout=10)
+        tmux.type("Live tail evidence")
+        tmux.wait_for(lambda s: "— Live tail evidence" in s, timeout=10)
+        tmux.send("C-s")
+        journal_path = demo / "JOURNAL-redfix.md"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not journal_path.exists():
+            time.sleep(0.05)
+        assert journal_path.exists(), tmux.capture()
+        lines_when_saved = writer.count
+        text = journal_path.read_text()
+        journal = parse(text)
+        assert journal.phase == "redfix"
+        [entry] = journal.entries
+        assert entry.title == "Live tail evidence"
+        assert re.search(r"^## \d{4}-\d\d-\d\dT\d\d:\d\dZ — Live tail evidence$", text, re.M)
+        assert f"{log}` lines " in entry.body
+        quoted = re.findall(r"^stream line (\d+) PASSED$", entry.body, re.MULTILINE)
+        assert len(quoted) == 3 and "\x1b" not in entry.body  # three lines, escapes stripped
+        assert [int(n) for n in quoted] == sorted(int(n) for n in quoted)
+        # the log kept streaming underneath the editor: paused at the mark, it counts new lines,
+        # and G follows again to the newest ones
+        tmux.send("Escape")
+        tmux.wait_for(lambda s: re.search(r"PAUSED — \d+ new lines", s) is not None, timeout=10)
+        tmux.send("G")
+
+        def newest(screen: str) -> int:
+            return max((int(n) for n in re.findall(r"stream line (\d+) ", screen)), default=0)
+
+        tmux.wait_for(lambda s: newest(s) >= max(writer.count - 40, lines_when_saved + 10), 15)
+    finally:
+        writer.stop.set()
+        tmux.send("q")
+        time.sleep(0.3)
+        tmux.kill()
+
+
+def test_killed_mid_edit_offers_the_draft_back(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    log = tmp_path / "quiet.log"
+    log.write_text("one line\n")
+    tmux = console(demo, log)
+    try:
+        tmux.wait_for(lambda s: "one line" in s, timeout=30)
+        tmux.send("j")
+        tmux.wait_for(lambda s: "New entry" in s, timeout=10)
+        tmux.type("Unsaved thoughts")
+        tmux.wait_for(lambda s: "— Unsaved thoughts" in s, timeout=10)
+        tmux.send("Tab")
+        tmux.type("mumble passed alone: load flake")
+        tmux.wait_for(lambda s: "load flake" in s, timeout=10)
+        tmux.kill()  # SIGHUP to the console, as a closed tmux window does
+    finally:
+        tmux.kill()
+    assert (
+        not (demo / "JOURNAL-redfix.md").exists()
+        or "Unsaved" not in (demo / "JOURNAL-redfix.md").read_text()
+    )
+    again = console(demo, log)
+    try:
+        again.wait_for(lambda s: "one line" in s, timeout=30)
+        again.send("j")
+        screen = again.wait_for(lambda s: "draft" in s.lower(), timeout=10)
+        assert "Unsaved thoughts" in screen or "restore" in screen.lower()
+        again.send("y")
+        again.wait_for(lambda s: "load flake" in s, timeout=10)
+    finally:
+        again.send("q")
+        time.sleep(0.3)
+        again.kill()
