@@ -395,6 +395,10 @@ class RunControl:
             validate_tag(tag)
         except ValueError as exc:
             return str(exc)
+        return self.node_refusal(status, now)
+
+    def node_refusal(self, status: NodeStatus, now: datetime | None = None) -> str | None:
+        """Why no rerun may start on the node now (a run in flight, the sweep soon), or None."""
         if status.in_flight:
             first = status.in_flight[0]
             return f"a run is in flight (pid {first.pid}: {first.command[:60]})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -29,16 +29,41 @@ GLYPHS = {
 """Stage verdict glyphs: each reads without colour too."""
 
 
-def stage_glyphs(run: RunSummary | None, running_stage: str | None = None) -> Text:
+TEARDOWN_LEFT = "⚑"
+"""Shown after the isolation glyphs when a rerun left its recipe's stack behind."""
+_MARK_WORDS = {"✔": "passed", "✘": "failed", "!": "error", "⊘": "skipped"}
+
+
+def stage_glyphs(run: RunSummary | dict[str, str] | None, running_stage: str | None = None) -> Text:
     """Five glyphs, one per stage in harness order (``·`` where the run has no such stage)."""
+    stages = run.stages if isinstance(run, RunSummary) else (run or {})
     text = Text()
     for stage in STAGES:
-        status = run.stages.get(stage, "unknown") if run else "unknown"
+        status = stages.get(stage, "unknown")
         if running_stage == stage:
             status = "running"
         glyph, style = GLYPHS.get(status, GLYPHS["unknown"])
         text.append(glyph, style=style)
     return text
+
+
+def stages_from_text(text: str) -> dict[str, str]:
+    """Read back a tracker stage line such as ``install ✔ upgrade ✘ backup ✔``."""
+    words = text.split()
+    return {
+        stage: _MARK_WORDS[mark]
+        for stage, mark in zip(words[::2], words[1::2], strict=False)
+        if stage in STAGES and mark in _MARK_WORDS
+    }
+
+
+def clock_text(seconds: int | None) -> str:
+    """``m:ss`` (``h:mm:ss`` from an hour on); ``?`` when unknown."""
+    if seconds is None:
+        return "?"
+    minutes, secs = divmod(max(0, int(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 @dataclass
@@ -49,6 +74,18 @@ class Progress:
     elapsed_s: int
     previous_s: int | None = None
     """That stage's duration in the last run, for comparison."""
+    done: dict[str, str] = field(default_factory=dict)
+    """Verdicts of the stages this run has finished."""
+
+    def short(self) -> str:
+        """``▶0:42`` — the time in the current stage."""
+        return f"▶{clock_text(self.elapsed_s)}"
+
+    def describe(self) -> str:
+        """``upgrade 0:42/1:10`` — the stage, time there, and its duration in the last run."""
+        stage = self.stage or "between stages"
+        last = f"/{clock_text(self.previous_s)}" if self.previous_s is not None else ""
+        return f"{stage} {clock_text(self.elapsed_s)}{last}"
 
 
 class RecipeBoard(DataTable):
@@ -75,6 +112,8 @@ class RecipeBoard(DataTable):
     """Show only recipes whose last sweep or isolation run failed."""
     sort_key: reactive[str] = reactive("name")
     """``name``, ``verdict`` or ``age`` (canonical age)."""
+    classification_filter: reactive[str] = reactive("")
+    """Show only recipes with this classification ("" shows all)."""
 
     class RecipeSelected(Message):
         """The highlighted recipe changed."""
@@ -96,6 +135,8 @@ class RecipeBoard(DataTable):
         self.statuses: dict[str, RecipeStatus] = {}
         self.tracker: dict[str, TrackerEntry] = {}
         self.progress: dict[str, Progress] = {}
+        self.teardown: dict[str, bool] = {}
+        """Recipe → whether its last rerun's teardown was clean (as seen by this console)."""
         self.border_title = "Recipes"
 
     def on_mount(self) -> None:
@@ -105,7 +146,7 @@ class RecipeBoard(DataTable):
     def _build_columns(self) -> None:
         self.clear(columns=True)
         if self.compact:
-            spec = [("Recipe", 14), ("Sweep", 5), ("Iso", 5), ("Cl", 7)]
+            spec = [("Recipe", 14), ("Sweep", 5), ("Iso", 6), ("Cl", 6)]
         else:
             spec = [
                 ("Recipe", 16),
@@ -113,7 +154,7 @@ class RecipeBoard(DataTable):
                 ("Canonical", 18),
                 ("Age", 4),
                 ("Sweep", 5),
-                ("Iso", 5),
+                ("Iso", 6),
                 ("Classification", 20),
             ]
         for label, width in spec:
@@ -128,7 +169,20 @@ class RecipeBoard(DataTable):
     def watch_red_only(self) -> None:
         """Refilter."""
         self._fill()
-        self.border_subtitle = "red only" if self.red_only else ""
+
+    def watch_classification_filter(self) -> None:
+        """Refilter."""
+        self._fill()
+
+    def _subtitle(self) -> str:
+        parts = []
+        if self.red_only:
+            parts.append("red only")
+        if self.classification_filter:
+            parts.append(SHORT.get(self.classification_filter, self.classification_filter))
+        if self.sort_key != "name":
+            parts.append(f"by {self.sort_key}")
+        return " · ".join(parts)
 
     def watch_sort_key(self) -> None:
         """Resort."""
@@ -150,17 +204,36 @@ class RecipeBoard(DataTable):
 
     def set_progress(self, progress: dict[str, Progress]) -> None:
         """Show reruns in flight (recipe → stage and time)."""
+        if progress == self.progress:
+            return
         self.progress = progress
         self._fill()
+
+    def set_teardown(self, recipe: str, clean: bool | None) -> None:
+        """Flag (or clear) a stack left behind by ``recipe``'s last rerun."""
+        if clean is None:
+            self.teardown.pop(recipe, None)
+        else:
+            self.teardown[recipe] = clean
+        self._fill()
+
+    def isolation_stages(self, status: RecipeStatus) -> dict[str, str]:
+        """The last isolation verdicts: the node's results.json, else the tracker's record."""
+        if status.isolation is not None:
+            return dict(status.isolation.stages)
+        entry = self.tracker.get(status.name)
+        return stages_from_text(entry.stages) if entry else {}
 
     def _visible(self) -> list[RecipeStatus]:
         rows = list(self.statuses.values())
         if self.red_only:
+            rows = [s for s in rows if self._red(s)]
+        if self.classification_filter:
             rows = [
                 s
                 for s in rows
-                if "failed"
-                in {s.sweep.verdict if s.sweep else "", s.isolation.verdict if s.isolation else ""}
+                if (self.tracker[s.name].classification if s.name in self.tracker else "unknown")
+                == self.classification_filter
             ]
         if self.sort_key == "verdict":
             rows.sort(key=lambda s: (s.sweep is None or s.sweep.verdict != "failed", s.name))
@@ -174,18 +247,28 @@ class RecipeBoard(DataTable):
             rows.sort(key=lambda s: s.name)
         return rows
 
+    def _red(self, status: RecipeStatus) -> bool:
+        """True when the last sweep or the last isolation rerun had a failed stage."""
+        verdicts = set(status.sweep.stages.values()) if status.sweep else set()
+        verdicts |= set(self.isolation_stages(status).values())
+        return bool(verdicts & {"failed", "error"})
+
     def _cells(self, status: RecipeStatus) -> list[object]:
         entry = self.tracker.get(status.name)
         classification = entry.classification if entry else "unknown"
         progress = self.progress.get(status.name)
-        iso = stage_glyphs(
-            None if progress else status.isolation, progress.stage if progress else None
-        )
+        if progress is not None:
+            iso = stage_glyphs(progress.done, progress.stage)
+        else:
+            iso = stage_glyphs(self.isolation_stages(status))
+            if self.teardown.get(status.name) is False:
+                iso.append(TEARDOWN_LEFT, style="bold yellow")
         name = Text(status.name, style="bold" if progress else "")
         if status.problems:
             name.append(" ⚠", style="yellow")
         if self.compact:
-            return [name, stage_glyphs(status.sweep), iso, SHORT.get(classification, "?")]
+            last = Text(progress.short(), style="bold cyan") if progress else None
+            return [name, stage_glyphs(status.sweep), iso, last or SHORT.get(classification, "?")]
         canonical = status.canonical
         return [
             name,
@@ -194,7 +277,7 @@ class RecipeBoard(DataTable):
             age_text(canonical.ts if canonical else None, self._clock()),
             stage_glyphs(status.sweep),
             iso,
-            classification,
+            Text(f"▶ {progress.describe()}", style="bold cyan") if progress else classification,
         ]
 
     def _fill(self) -> None:
@@ -208,6 +291,7 @@ class RecipeBoard(DataTable):
             with contextlib.suppress(RowDoesNotExist):  # the row was filtered out
                 self.move_cursor(row=self.get_row_index(current))
         self.border_title = f"Recipes ({self.row_count})"
+        self.border_subtitle = self._subtitle()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """Announce the newly highlighted recipe."""

@@ -71,6 +71,8 @@ class NodeStatusBar(Static):
     """The last refresh of the node's state."""
     host: reactive[str] = reactive("")
     """The node's label."""
+    run_progress: reactive[str] = reactive("")
+    """Where the rerun in flight is (``upgrade 0:42/1:10``), shown after it."""
 
     def __init__(
         self, *, clock: Callable[[], datetime] | None = None, tick: bool = True, **kwargs
@@ -101,14 +103,16 @@ class NodeStatusBar(Static):
             text.append(f" — {self.message}", style="italic")
         if status is not None:
             text.append("  │ ")
-            if status.in_flight:
-                rerun = status.active_rerun
+            rerun = status.active_rerun
+            if status.in_flight or rerun is not None:
                 who = rerun.recipe if rerun else "run"
-                pid = status.in_flight[0].pid
+                pid = rerun.pid if rerun else status.in_flight[0].pid
                 elapsed = status.elapsed(now)
                 text.append(
                     f"▶ {who} pid {pid} {human_delta(elapsed or timedelta())}", style="bold cyan"
                 )
+                if self.run_progress:
+                    text.append(f" · {self.run_progress}", style="cyan")
             else:
                 text.append("idle", style="green")
             text.append(f"  │ disk {human_bytes(status.disk_free)} free")

@@ -1,0 +1,282 @@
+"""Modal dialogs of the recipe board: start a rerun, cancel it, classify, filter.
+
+Each dialog is a :class:`~textual.screen.ModalScreen` returning its answer through
+``dismiss`` (``None`` when the operator backs out with escape).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ..shellcmd import UnsafeValue
+from ..tracker import CLASSIFICATIONS
+
+DIALOG_CSS = """
+{name} {
+    align: center middle;
+    background: $background 60%;
+    & > #dialog {
+        width: 90%;
+        max-width: 100;
+        height: auto;
+        max-height: 95%;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    & #title { text-style: bold; width: 1fr; }
+    & .field { color: $text-muted; margin-top: 1; }
+    & #buttons { height: auto; margin-top: 1; align-horizontal: right; }
+    & Button { margin-left: 1; min-width: 10; }
+    & #error { color: $error; text-style: bold; }
+}
+"""
+
+
+class RerunConfirm(ModalScreen[str | None]):
+    """Confirm an isolation rerun: the exact command, the (editable) tag and the log path.
+
+    Dismisses with the tag to run, or None.
+    """
+
+    DEFAULT_CSS = (
+        DIALOG_CSS.replace("{name}", "RerunConfirm")
+        + """
+    RerunConfirm #command { background: $boost; padding: 0 1; }
+    """
+    )
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="rerun_dialog.cancel")]
+
+    def __init__(self, recipe: str, tag: str, build: Callable[[str], str], log: str) -> None:
+        super().__init__()
+        self.recipe = recipe
+        self.tag = tag
+        self._build = build
+        self.log_path = log
+
+    def compose(self) -> ComposeResult:
+        """Title, tag input, command, log path, error line and buttons."""
+        with Vertical(id="dialog"):
+            yield Label(f"Start an isolation rerun of {self.recipe}?", id="title")
+            yield Label("Tag (enter starts, escape cancels)", classes="field")
+            yield Input(self.tag, id="tag", placeholder="release tag, e.g. 0.8.1+3.5.0")
+            yield Label("Command (runs detached on the node)", classes="field")
+            yield Static("", id="command")
+            yield Label("Log", classes="field")
+            yield Static(self.log_path, id="log")
+            yield Static("", id="error")
+            with Horizontal(id="buttons"):
+                yield Button("Start rerun", variant="warning", id="start")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        """Show the command for the default tag."""
+        self._update(self.tag)
+
+    @property
+    def command(self) -> str:
+        """The command shown (empty while the tag is invalid)."""
+        try:
+            return self._build(self.query_one("#tag", Input).value.strip())
+        except UnsafeValue:
+            return ""
+
+    def _update(self, tag: str) -> None:
+        error = ""
+        try:
+            command = self._build(tag.strip())
+        except UnsafeValue as exc:
+            command, error = "", str(exc)
+        self.query_one("#command", Static).update(Text(command or "—"))
+        self.query_one("#error", Static).update(error)
+        self.query_one("#start", Button).disabled = bool(error)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Rebuild the command as the tag is edited."""
+        self._update(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter starts (when the tag is valid)."""
+        event.stop()
+        self._confirm()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Start or cancel."""
+        event.stop()
+        if event.button.id == "start":
+            self._confirm()
+        else:
+            self.dismiss(None)
+
+    def _confirm(self) -> None:
+        if self.command:
+            self.dismiss(self.query_one("#tag", Input).value.strip())
+
+    def action_cancel(self) -> None:
+        """Back out without starting anything."""
+        self.dismiss(None)
+
+
+class CancelConfirm(ModalScreen[bool]):
+    """Confirm stopping a rerun's whole process group. Dismisses with True to stop it."""
+
+    DEFAULT_CSS = DIALOG_CSS.replace("{name}", "CancelConfirm")
+    BINDINGS = [
+        Binding("y", "answer(True)", "Stop it", id="cancel_dialog.yes"),
+        Binding("n,escape", "answer(False)", "Keep running", id="cancel_dialog.no"),
+    ]
+
+    def __init__(self, recipe: str, pid: int, elapsed: str = "") -> None:
+        super().__init__()
+        self.recipe = recipe
+        self.pid = pid
+        self.elapsed = elapsed
+
+    def compose(self) -> ComposeResult:
+        """The question and the two answers."""
+        with Vertical(id="dialog"):
+            yield Label(f"Stop the rerun of {self.recipe}?", id="title")
+            running = f", running {self.elapsed}" if self.elapsed else ""
+            yield Static(
+                f"SIGTERM to its whole process group (pid {self.pid}{running}). The harness does "
+                "no teardown: the recipe's stack may be left behind."
+            )
+            with Horizontal(id="buttons"):
+                yield Button("Stop it (y)", variant="error", id="yes")
+                yield Button("Keep running (n)", id="no")
+
+    def on_mount(self) -> None:
+        """Focus the safe answer."""
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Answer."""
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, stop: bool) -> None:
+        """Answer from the keyboard."""
+        self.dismiss(stop)
+
+
+class ClassifyDialog(ModalScreen[tuple[str, str] | None]):
+    """Classify a recipe: one of the classifications and the root cause in words.
+
+    Dismisses with ``(classification, root_cause)`` or None.
+    """
+
+    DEFAULT_CSS = (
+        DIALOG_CSS.replace("{name}", "ClassifyDialog")
+        + """
+    ClassifyDialog OptionList { height: auto; max-height: 8; }
+    """
+    )
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="classify_dialog.cancel"),
+        Binding("ctrl+s", "save", "Save", id="classify_dialog.save", priority=True),
+    ]
+
+    def __init__(self, recipe: str, classification: str, root_cause: str) -> None:
+        super().__init__()
+        self.recipe = recipe
+        self.classification = classification
+        self.root_cause = root_cause
+
+    def compose(self) -> ComposeResult:
+        """Classifications, root cause input and buttons."""
+        with Vertical(id="dialog"):
+            yield Label(f"Classify {self.recipe}", id="title")
+            yield Label("Classification (enter picks)", classes="field")
+            yield OptionList(*[Option(c, id=c) for c in CLASSIFICATIONS], id="classes")
+            yield Label("Root cause (enter or ctrl+s saves)", classes="field")
+            yield Input(self.root_cause, id="root-cause", placeholder="what is really wrong")
+            with Horizontal(id="buttons"):
+                yield Button("Save", variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        """Highlight the current classification."""
+        options = self.query_one("#classes", OptionList)
+        if self.classification in CLASSIFICATIONS:
+            options.highlighted = CLASSIFICATIONS.index(self.classification)
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Picking a classification moves on to the root cause."""
+        event.stop()
+        self.query_one("#root-cause", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the root cause saves."""
+        event.stop()
+        self.action_save()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Save or cancel."""
+        event.stop()
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.dismiss(None)
+
+    def action_save(self) -> None:
+        """Dismiss with the highlighted classification and the root cause."""
+        options = self.query_one("#classes", OptionList)
+        index = options.highlighted
+        classification = CLASSIFICATIONS[index] if index is not None else self.classification
+        self.dismiss((classification, self.query_one("#root-cause", Input).value.strip()))
+
+    def action_cancel(self) -> None:
+        """Back out without changing anything."""
+        self.dismiss(None)
+
+
+ALL = "all classifications"
+"""The filter choice that shows every recipe."""
+
+
+class FilterDialog(ModalScreen[str | None]):
+    """Pick the classification the board shows (or all). Dismisses with it ("" = all) or None."""
+
+    DEFAULT_CSS = (
+        DIALOG_CSS.replace("{name}", "FilterDialog")
+        + """
+    FilterDialog > #dialog { max-width: 50; }
+    FilterDialog OptionList { height: auto; max-height: 9; }
+    """
+    )
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="filter_dialog.cancel")]
+
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        """The choices."""
+        with Vertical(id="dialog"):
+            yield Label("Show recipes classified as", id="title")
+            yield OptionList(ALL, *CLASSIFICATIONS, id="choices")
+
+    def on_mount(self) -> None:
+        """Highlight the current filter."""
+        options = self.query_one("#choices", OptionList)
+        choices = ["", *CLASSIFICATIONS]
+        options.highlighted = choices.index(self.current) if self.current in choices else 0
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Pick."""
+        event.stop()
+        self.dismiss("" if event.option_index == 0 else CLASSIFICATIONS[event.option_index - 1])
+
+    def action_cancel(self) -> None:
+        """Keep the current filter."""
+        self.dismiss(None)

@@ -1,0 +1,217 @@
+"""Pilot tests of the recipe board: rerun, progress, end of run, refusal, classify, export,
+re-attach after a restart and cancel — on the demo node over SSH."""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from textual.message import Message
+from textual.pilot import Pilot
+
+from redfix_tui.app import RedfixApp, create_app
+from redfix_tui.config import Config
+from redfix_tui.demo.launch import DemoNodeServer
+from redfix_tui.screens.main import MainScreen
+from redfix_tui.session import Session
+from redfix_tui.widgets.log_pane import LogPane
+from redfix_tui.widgets.recipe_board import RecipeBoard
+from redfix_tui.widgets.rerun_dialogs import CancelConfirm, ClassifyDialog, RerunConfirm
+from redfix_tui.widgets.status_bar import NodeStatusBar
+from tests.demo_session import serve_demo
+
+TAG = "0.8.1+3.5.0"
+
+
+@pytest.fixture
+async def demo(tmp_path: Path) -> AsyncIterator[tuple[DemoNodeServer, Config]]:
+    """A demo node whose reruns take about 9 s."""
+    served, config = await serve_demo(tmp_path / "demo", speed=0.15)
+    yield served, config
+    await served.close()
+
+
+def new_app(config: Config, tmp_path: Path) -> RedfixApp:
+    """A console on ``config`` (the demo node is served by the test, not the session)."""
+    return create_app(Session(config, tmp_path / "JOURNAL-redfix.md", "redfix"))
+
+
+async def until(pilot: Pilot, check: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Let the app run until ``check()`` holds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout:g}s")
+        await pilot.pause(0.05)
+
+
+def notes(app: RedfixApp) -> list[str]:
+    """Every notification shown so far, as ``title: message``."""
+    return [f"{n.title}: {n.message}" for n in app._notifications]
+
+
+def board(app: RedfixApp) -> RecipeBoard:
+    """The recipe board."""
+    return app.screen.query_one(RecipeBoard)
+
+
+async def loaded(pilot: Pilot) -> None:
+    """Wait for the first refresh."""
+    await until(pilot, lambda: board(pilot.app).row_count == 6)
+
+
+async def test_rerun_from_the_board(demo, tmp_path: Path) -> None:
+    served, config = demo
+    messages: list[Message] = []
+    app = new_app(config, tmp_path)
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await loaded(pilot)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        board(app).focus()
+        await pilot.press("down")  # bluesky-pds → discourse: red in the sweep (upgrade)
+        assert board(app).selected.name == "discourse"
+        assert board(app).selected.sweep.verdict == "failed"
+
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, RerunConfirm))
+        dialog = app.screen
+        expected = main.session.runs.build_command("discourse", TAG)
+        assert dialog.command == expected
+        assert str(dialog.query_one("#command").render()) == expected
+        assert str(dialog.query_one("#log").render()) == main.session.runs.log_path("discourse")
+        # An invalid tag disables the start and says why.
+        tag_input = dialog.query_one("#tag")
+        tag_input.value = "$(touch /tmp/pwned)"
+        await pilot.pause()
+        assert dialog.query_one("#start").disabled
+        assert "not a valid tag" in str(dialog.query_one("#error").render())
+        tag_input.value = TAG
+        await pilot.pause()
+        await pilot.press("enter")
+
+        await until(pilot, lambda: app.screen is main)
+        await until(pilot, lambda: main.rerun_state is not None)
+        pane = main.query_one(LogPane)
+        view = pane.log_view
+        await until(pilot, lambda: view.spool is not None and view.spool.line_count > 5)
+        # From its first byte: the checkout's line, then the harness's first line.
+        assert view.spool.read_line(0).startswith(f"INFO discourse: checked out {TAG}")
+        assert "recipe=discourse" in view.spool.read_line(1)
+        assert not any("pwned" in c for c in served.server.commands)
+        # Progress on the board and in the status bar.
+        await until(pilot, lambda: board(app).progress.get("discourse") is not None)
+        await until(pilot, lambda: board(app).progress["discourse"].stage is not None)
+        bar = main.query_one(NodeStatusBar)
+        assert "discourse pid" in str(bar.render())
+        assert board(app).progress["discourse"].describe().split()[0] in (
+            "install",
+            "upgrade",
+            "backup",
+            "restore",
+            "custom",
+        )
+
+        # A second rerun is refused while the first runs.
+        await pilot.press("down")  # gitea
+        await pilot.press("r")
+        await until(pilot, lambda: any("in flight" in n for n in notes(app)))
+        assert app.screen is main
+
+        # The run ends: a notification, the new verdicts, the tracker row.
+        await until(pilot, lambda: any(n.startswith("Rerun ended") for n in notes(app)), 40)
+        ended = next(n for n in notes(app) if n.startswith("Rerun ended"))
+        assert "failed (exit 1)" in ended and "upgrade ✘" in ended and "teardown clean" in ended
+        assert board(app).progress == {}
+        discourse = board(app).statuses["discourse"]
+        assert discourse.isolation is not None and discourse.isolation.stages["upgrade"] == "failed"
+        entry = main.tracker.get("discourse")
+        assert entry.isolation_run.startswith("manual 20")
+        assert entry.result == "install ✔ upgrade ✘ backup ✔ restore ✔ custom ✔ — exit 1"
+
+        # Classify it.
+        board(app).focus()
+        board(app).move_cursor(row=board(app).get_row_index("discourse"))
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ClassifyDialog))
+        await pilot.press("up", "up", "up", "enter")  # unknown → … → stale or wrong test
+        await pilot.press(*"overlay test asserts a migration absent upstream", "enter")
+        await until(pilot, lambda: app.screen is main)
+        saved = tomllib.loads(main.session.tracker_path.read_text())["recipe"]["discourse"]
+        assert saved["classification"] == "stale or wrong test"
+        assert saved["root_cause"] == "overlay test asserts a migration absent upstream"
+        assert saved["stages"] == "install ✔ upgrade ✘ backup ✔ restore ✔ custom ✔"
+
+        # Export the M1 table.
+        await pilot.press("T")
+        await pilot.pause()
+        # One message (the hook sees it again as it bubbles from the screen to the app).
+        exported = list(
+            {id(m): m for m in messages if isinstance(m, MainScreen.TrackerExported)}.values()
+        )
+        assert len(exported) == 1
+        table = exported[0].markdown
+        assert app.clipboard == table
+        assert (
+            "| discourse | manual 20" in table
+            and "| install ✔ upgrade ✘ backup ✔ restore ✔ custom ✔ — exit 1 | overlay test "
+            "asserts a migration absent upstream | stale or wrong test |"
+            in table
+        )
+        assert table.count("\n") == 2 + 6
+
+
+async def test_sweep_guard_refuses_from_the_board(demo, tmp_path: Path) -> None:
+    served, config = demo
+    served.node.set_sweep_next(int(time.time()) + 20 * 60)
+    app = new_app(config, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        board(app).focus()
+        await pilot.press("r")
+        await until(pilot, lambda: any("sweep timer fires" in n for n in notes(app)))
+        assert not isinstance(app.screen, RerunConfirm)
+        assert not any("setsid" in c for c in served.server.commands)
+
+
+async def test_reattach_after_restart_and_cancel(demo, tmp_path: Path) -> None:
+    served, config = demo
+    served.server.env["REDFIX_DEMO_SPEED"] = "0.5"  # ~30 s: still running after the restart
+    first = new_app(config, tmp_path)
+    async with first.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        board(first).focus()
+        board(first).move_cursor(row=board(first).get_row_index("mumble"))
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(first.screen, RerunConfirm))
+        await pilot.press("enter")
+        await until(pilot, lambda: first.screen.rerun_state is not None)
+        pid = first.screen.rerun_state.pid
+    # The console is closed; the run goes on. A new console re-attaches to it.
+    second = new_app(config, tmp_path)
+    async with second.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: getattr(second.screen, "rerun_state", None) is not None)
+        main = second.screen
+        assert (main.rerun_state.recipe, main.rerun_state.pid) == ("mumble", pid)
+        assert any("re-attached to the rerun of mumble" in n for n in notes(second))
+        assert board(second).selected.name == "mumble"
+        view = main.query_one(LogPane).log_view
+        await until(pilot, lambda: view.spool is not None and view.spool.line_count > 3)
+        assert view.spool.read_line(0).startswith("INFO mumble: checked out")
+        await until(pilot, lambda: "mumble" in board(second).progress)
+        assert f"mumble pid {pid}" in str(main.query_one(NodeStatusBar).render())
+
+        # Stop it: confirmation, then the whole group goes; the board says how it ended.
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(second.screen, CancelConfirm))
+        await pilot.press("y")
+        await until(pilot, lambda: any(n.startswith("Rerun ended") for n in notes(second)), 20)
+        ended = next(n for n in notes(second) if n.startswith("Rerun ended"))
+        assert "terminated (exit 143)" in ended
+        assert board(second).progress == {}
+        assert main.tracker.get("mumble").result.endswith("— terminated")
+        status = await main.session.runs.status()
+        assert not status.busy
