@@ -84,9 +84,13 @@ class NodeConnection:
     ``"closed"`` and an optional message; the UI maps these to its status bar.
     """
 
-    def __init__(self, config: NodeConfig, *, host_override: str | None = None) -> None:
+    def __init__(
+        self, config: NodeConfig, *, host_override: str | None = None, label: str | None = None
+    ) -> None:
         self.config = config
         self.host = host_override or config.host
+        self.label = label
+        """A name to show instead of ``host:port`` (the demo calls itself ``demo``)."""
         self._conn: asyncssh.SSHClientConnection | None = None
         self._lock = asyncio.Lock()
         self._listeners: list[Callable[[str, str], None]] = []
@@ -98,6 +102,8 @@ class NodeConnection:
     @property
     def host_label(self) -> str:
         """A short ``host`` or ``host:port`` label for borders and evidence."""
+        if self.label:
+            return self.label
         return f"{self.host}:{self.config.port}" if self.config.port else self.host
 
     @property

@@ -51,7 +51,8 @@ class Session:
         from .recipes import RecipeSource
         from .runs import RunControl
 
-        node = NodeConnection(self.config.node, host_override=self.host_override)
+        label = "demo" if self.demo_dir is not None else None
+        node = NodeConnection(self.config.node, host_override=self.host_override, label=label)
         self._services = (node, RecipeSource(node, self.config), RunControl(node, self.config))
         return self._services
 
@@ -73,6 +74,8 @@ class Session:
     @property
     def host_label(self) -> str:
         """The node's label, without touching the network."""
+        if self.demo_dir is not None:
+            return "demo"
         host = self.host_override or self.config.node.host
         return f"{host}:{self.config.node.port}" if self.config.node.port else host
 
