@@ -23,6 +23,7 @@ from ..widgets.log_pane import LogPane
 from ..widgets.log_view import LogView
 from ..widgets.recipe_board import RecipeBoard
 from ..widgets.status_bar import NodeStatusBar
+from .board_actions import BOARD_BINDINGS, BoardActions
 from .journal_pane import JournalPaneMixin
 
 WIDE = 120
@@ -37,13 +38,17 @@ class RecipeDetail(Static):
     """
 
 
-class MainScreen(JournalPaneMixin, Screen):
-    """Board, log/JUnit switcher, journal editor beside them, status bar and footer."""
+class MainScreen(JournalPaneMixin, BoardActions, Screen):
+    """Board, log/JUnit switcher, journal editor beside them, status bar and footer.
+
+    Reruns, their tracking and the M1 tracker actions come from :class:`BoardActions`.
+    """
 
     BINDINGS = [
         Binding("ctrl+r", "refresh", "Refresh", id="main.refresh"),
         Binding("tab", "app.focus_next", "Next pane", show=False, id="main.focus_next"),
         *JournalPaneMixin.JOURNAL_BINDINGS,
+        *BOARD_BINDINGS,
     ]
 
     def __init__(self, session: Session, *, tick: bool = True, load: bool = True) -> None:
@@ -58,6 +63,7 @@ class MainScreen(JournalPaneMixin, Screen):
         self._refresh_lock = asyncio.Lock()
         self._follow_timer: Timer | None = None
         self._following: str | None = None
+        self._init_board_actions()
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -83,8 +89,7 @@ class MainScreen(JournalPaneMixin, Screen):
             self.notify(str(exc), severity="error", timeout=10)
         if self.load:
             self.start_session()
-            if self.tick:
-                self.set_interval(self.session.config.board.refresh_seconds, self.refresh_node)
+            self.schedule_refresh(busy=False)
 
     def on_resize(self) -> None:
         """Switch the board between compact and wide layouts."""
@@ -140,6 +145,7 @@ class MainScreen(JournalPaneMixin, Screen):
         bar.node_status = status
         self.query_one(RecipeBoard).show(statuses, self.tracker.entries)
         self._show_detail()
+        await self.track_runs(status)
 
     def action_refresh(self) -> None:
         """Refresh now."""
@@ -185,6 +191,8 @@ class MainScreen(JournalPaneMixin, Screen):
             text.append("  no canonical", style="dim")
         entry = self.tracker.get(status.name)
         text.append(f"  │ {entry.classification}", style="italic")
+        if run := self.run_detail(status.name):
+            text.append(f"  │ {run}", style="bold")
         detail.update(text)
 
     def focus_log(self) -> None:
@@ -194,3 +202,4 @@ class MainScreen(JournalPaneMixin, Screen):
     def palette_commands(self) -> Iterator[tuple[str, str, Callable]]:
         """Actions reachable by name from the command palette even when their pane is unfocused."""
         yield ("Refresh node state", "ctrl+r", self.action_refresh)
+        yield from self.palette_board_commands()
