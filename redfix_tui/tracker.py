@@ -28,7 +28,7 @@ SHORT = {
     "flake under load": "load",
     "recipe defect": "recipe",
     "stale or wrong test": "test",
-    "harness or warm-machinery defect": "harness",
+    "harness or warm-machinery defect": "harn.",
     "upstream defect": "upstrm",
     "unknown": "?",
 }

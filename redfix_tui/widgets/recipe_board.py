@@ -96,6 +96,7 @@ class RecipeBoard(DataTable):
         height: 1fr;
         border: round $primary 50%;
         border-title-color: $text;
+        scrollbar-size-vertical: 1;
     }
     RecipeBoard:focus { border: round $primary; }
     """
@@ -145,20 +146,24 @@ class RecipeBoard(DataTable):
 
     def _build_columns(self) -> None:
         self.clear(columns=True)
+        # No cell padding: the widths leave the gaps, so the compact board's four columns fit the
+        # 36 cells inside a 38-wide board. The wide board sizes itself to its columns (the latest
+        # tag is in the detail line over the log).
+        self.cell_padding = 0
         if self.compact:
-            spec = [("Recipe", 14), ("Sweep", 5), ("Iso", 6), ("Cl", 6)]
+            spec = [(" Recipe", 16), ("Sweep", 6), ("Iso", 7), ("Class", 6)]
         else:
             spec = [
-                ("Recipe", 16),
-                ("Tag", 18),
-                ("Canonical", 18),
-                ("Age", 4),
-                ("Sweep", 5),
-                ("Iso", 6),
+                (" Recipe", 16),
+                ("Canonical", 22),
+                ("Age", 5),
+                ("Sweep", 6),
+                ("Iso", 7),
                 ("Classification", 20),
             ]
+        self.styles.width = None if self.compact else sum(w for _, w in spec) + 3
         for label, width in spec:
-            self.add_column(label, width=width, key=label.lower())
+            self.add_column(label, width=width, key=label.strip().lower())
         self._fill()
 
     def watch_compact(self) -> None:
@@ -263,7 +268,8 @@ class RecipeBoard(DataTable):
             iso = stage_glyphs(self.isolation_stages(status))
             if self.teardown.get(status.name) is False:
                 iso.append(TEARDOWN_LEFT, style="bold yellow")
-        name = Text(status.name, style="bold" if progress else "")
+        name = Text(f" {status.name}")
+        name.stylize("bold" if progress else "")
         if status.problems:
             name.append(" ⚠", style="yellow")
         if self.compact:
@@ -272,7 +278,6 @@ class RecipeBoard(DataTable):
         canonical = status.canonical
         return [
             name,
-            status.latest_tag or "—",
             canonical.version if canonical else Text("none", style="dim"),
             age_text(canonical.ts if canonical else None, self._clock()),
             stage_glyphs(status.sweep),
