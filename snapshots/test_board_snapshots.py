@@ -132,6 +132,10 @@ async def inject(pilot, *, cursor: str = "discourse") -> None:
     board.focus()
     board.move_cursor(row=board.get_row_index(cursor))
     screen.selected = cursor
+    await pilot.pause()
+    # No log is followed here (nothing is loaded): drop the selection's pending follow.
+    if screen._follow_timer is not None:
+        screen._follow_timer.stop()
     screen._show_detail()
     await pilot.pause()
 

@@ -33,10 +33,12 @@ DIALOG_CSS = """
         padding: 0 1;
     }
     & #title { text-style: bold; width: 1fr; }
-    & .field { color: $text-muted; margin-top: 1; }
+    & .field { color: $text-muted; }
     & #buttons { height: auto; margin-top: 1; align-horizontal: right; }
-    & Button { margin-left: 1; min-width: 10; }
-    & #error { color: $error; text-style: bold; }
+    & Button { margin-left: 2; min-width: 10; }
+    & Input { margin-bottom: 1; }
+    & #error { color: $error; text-style: bold; height: auto; }
+
 }
 """
 
@@ -67,15 +69,17 @@ class RerunConfirm(ModalScreen[str | None]):
         with Vertical(id="dialog"):
             yield Label(f"Start an isolation rerun of {self.recipe}?", id="title")
             yield Label("Tag (enter starts, escape cancels)", classes="field")
-            yield Input(self.tag, id="tag", placeholder="release tag, e.g. 0.8.1+3.5.0")
+            yield Input(
+                self.tag, id="tag", placeholder="release tag, e.g. 0.8.1+3.5.0", compact=True
+            )
             yield Label("Command (runs detached on the node)", classes="field")
             yield Static("", id="command")
             yield Label("Log", classes="field")
             yield Static(self.log_path, id="log")
             yield Static("", id="error")
             with Horizontal(id="buttons"):
-                yield Button("Start rerun", variant="warning", id="start")
-                yield Button("Cancel", id="cancel")
+                yield Button("Start rerun", variant="warning", id="start", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
         """Show the command for the default tag."""
@@ -97,6 +101,7 @@ class RerunConfirm(ModalScreen[str | None]):
             command, error = "", str(exc)
         self.query_one("#command", Static).update(Text(command or "—"))
         self.query_one("#error", Static).update(error)
+        self.query_one("#error", Static).display = bool(error)
         self.query_one("#start", Button).disabled = bool(error)
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -150,8 +155,8 @@ class CancelConfirm(ModalScreen[bool]):
                 "no teardown: the recipe's stack may be left behind."
             )
             with Horizontal(id="buttons"):
-                yield Button("Stop it (y)", variant="error", id="yes")
-                yield Button("Keep running (n)", id="no")
+                yield Button("Stop it (y)", variant="error", id="yes", compact=True)
+                yield Button("Keep running (n)", id="no", compact=True)
 
     def on_mount(self) -> None:
         """Focus the safe answer."""
@@ -197,10 +202,12 @@ class ClassifyDialog(ModalScreen[tuple[str, str] | None]):
             yield Label("Classification (enter picks)", classes="field")
             yield OptionList(*[Option(c, id=c) for c in CLASSIFICATIONS], id="classes")
             yield Label("Root cause (enter or ctrl+s saves)", classes="field")
-            yield Input(self.root_cause, id="root-cause", placeholder="what is really wrong")
+            yield Input(
+                self.root_cause, id="root-cause", placeholder="what is really wrong", compact=True
+            )
             with Horizontal(id="buttons"):
-                yield Button("Save", variant="primary", id="save")
-                yield Button("Cancel", id="cancel")
+                yield Button("Save", variant="primary", id="save", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
         """Highlight the current classification."""
