@@ -46,7 +46,11 @@ async def start_demo_node(workdir: Path, *, speed: float | None = None) -> DemoN
     workdir.mkdir(parents=True, exist_ok=True)
     if speed is None:
         speed = float(os.environ.get("REDFIX_DEMO_SPEED", "1") or 1)
-    node = build_demo_node(workdir / "node", python=sys.executable, speed=speed)
+    root = workdir / "node"
+    if (root / "etc" / "cc-ci" / "runner" / "run_recipe_ci.py").is_file():
+        node = DemoNode(root.resolve())  # reopened: keep its runs, logs and a rerun in flight
+    else:
+        node = build_demo_node(root, python=sys.executable, speed=speed)
     client_dir = workdir / "client"
     client_dir.mkdir(exist_ok=True)
     key, public = new_client_key()

@@ -78,6 +78,10 @@ class JournalPaneMixin:
         event.stop()
         self.insert_evidence(event.evidence)
 
+    def on_main_screen_tracker_exported(self, event) -> None:
+        """The M1 tracker table → the draft (it was also copied to the clipboard)."""
+        self.insert_evidence(MarkdownSnippet(event.markdown))
+
     def on_journal_editor_closed(self, event: JournalEditor.Closed) -> None:
         """Remove the editor and give the keyboard back to the log."""
         self.remove_class("-journal-open")  # type: ignore[attr-defined]

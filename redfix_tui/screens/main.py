@@ -19,12 +19,14 @@ from ..recipes import RecipeStatus, age_text
 from ..runs import NodeStatus
 from ..session import Session
 from ..tracker import Tracker, TrackerError
+from ..widgets.junit_view import JUnitView
 from ..widgets.log_pane import LogPane
 from ..widgets.log_view import LogView
 from ..widgets.recipe_board import RecipeBoard
 from ..widgets.status_bar import NodeStatusBar
 from .board_actions import BOARD_BINDINGS, BoardActions
 from .journal_pane import JournalPaneMixin
+from .junit_pane import JUnitPaneMixin
 
 WIDE = 120
 """From this many columns on, the board shows tag, canonical and classification in full."""
@@ -38,7 +40,7 @@ class RecipeDetail(Static):
     """
 
 
-class MainScreen(JournalPaneMixin, BoardActions, Screen):
+class MainScreen(JournalPaneMixin, JUnitPaneMixin, BoardActions, Screen):
     """Board, log/JUnit switcher, journal editor beside them, status bar and footer.
 
     Reruns, their tracking and the M1 tracker actions come from :class:`BoardActions`.
@@ -48,6 +50,7 @@ class MainScreen(JournalPaneMixin, BoardActions, Screen):
         Binding("ctrl+r", "refresh", "Refresh", id="main.refresh"),
         Binding("tab", "app.focus_next", "Next pane", show=False, id="main.focus_next"),
         *JournalPaneMixin.JOURNAL_BINDINGS,
+        *JUnitPaneMixin.JUNIT_BINDINGS,
         *BOARD_BINDINGS,
     ]
 
@@ -76,6 +79,7 @@ class MainScreen(JournalPaneMixin, BoardActions, Screen):
                 yield RecipeDetail(id="detail")
                 with ContentSwitcher(initial="log-pane", id="switcher"):
                     yield LogPane(id="log-pane")
+                    yield JUnitView(id="junit")
         yield NodeStatusBar(id="status", clock=clock, tick=self.tick)
         yield Footer()
 
@@ -146,6 +150,8 @@ class MainScreen(JournalPaneMixin, BoardActions, Screen):
         self.query_one(RecipeBoard).show(statuses, self.tracker.entries)
         self._show_detail()
         await self.track_runs(status)
+        if status.in_flight:
+            self.refresh_junit_if_running()
 
     def action_refresh(self) -> None:
         """Refresh now."""
@@ -155,15 +161,18 @@ class MainScreen(JournalPaneMixin, BoardActions, Screen):
 
     def on_recipe_board_recipe_selected(self, event: RecipeBoard.RecipeSelected) -> None:
         """Drive the detail line (and the log and JUnit panes) from the board."""
+        changed = self.selected != event.status.name
         self.selected = event.status.name
         self._show_detail()
+        if changed and self.junit_shown():
+            self.load_junit()
         if self._follow_timer is not None:
             self._follow_timer.stop()
         self._follow_timer = self.set_timer(0.3, self._follow_selected)
 
     def _follow_selected(self) -> None:
         """Tail the selected recipe's rerun log (unless a log was opened by path)."""
-        if self.selected is None or self.session.open_log:
+        if self.selected is None or self.session.open_log or not self.load:
             return
         self.follow_log(self.session.runs.log_path(self.selected))
 
