@@ -115,6 +115,16 @@ class LocalShellServer:
             for task in (closed, feeder, pumps):
                 task.cancel()
             await asyncio.gather(closed, feeder, pumps, return_exceptions=True)
+            if proc.returncode is None:
+                _kill_group(proc)
+            if proc.stdin is not None:
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
+            with contextlib.suppress(asyncio.TimeoutError, ProcessLookupError):
+                await asyncio.wait_for(proc.wait(), 5)
+            transport = getattr(proc, "_transport", None)
+            if transport is not None:
+                transport.close()  # close the pipes now, not at GC after the loop is gone
             self._processes.discard(proc)
 
     async def drop_connections(self) -> None:
@@ -126,8 +136,11 @@ class LocalShellServer:
         await asyncio.sleep(0)
 
     async def close(self) -> None:
-        """Stop listening, drop connections and kill remaining commands."""
+        """Stop listening, drop connections, kill remaining commands and reap them."""
         await self.drop_connections()
+        for proc in list(self._processes):
+            with contextlib.suppress(asyncio.TimeoutError, ProcessLookupError):
+                await asyncio.wait_for(proc.wait(), 5)
         if self._acceptor is not None:
             self._acceptor.close()
             await self._acceptor.wait_closed()
