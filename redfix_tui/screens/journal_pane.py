@@ -53,6 +53,7 @@ class JournalPaneMixin:
             )
             self.query_one("#body").mount(editor)  # type: ignore[attr-defined]
         self.add_class("-journal-open")  # type: ignore[attr-defined]
+        self._fit()  # type: ignore[attr-defined]
         editor.focus()
         return editor
 
@@ -85,6 +86,7 @@ class JournalPaneMixin:
     def on_journal_editor_closed(self, event: JournalEditor.Closed) -> None:
         """Remove the editor and give the keyboard back to the log."""
         self.remove_class("-journal-open")  # type: ignore[attr-defined]
+        self._fit()  # type: ignore[attr-defined]
         editor = self.journal_editor
         if editor is not None:
             editor.remove()

@@ -28,8 +28,12 @@ from .board_actions import BOARD_BINDINGS, BoardActions
 from .journal_pane import JournalPaneMixin
 from .junit_pane import JUnitPaneMixin
 
-WIDE = 120
-"""From this many columns on, the board shows tag, canonical and classification in full."""
+NARROW = 120
+"""Below this many columns the journal editor takes the whole body when open."""
+WIDE_BOARD = 160
+"""From this many columns on, the board shows canonical, age and classification in full."""
+HUGE = 200
+"""From this many columns on, the board stays visible beside an open journal."""
 
 
 class RecipeDetail(Static):
@@ -99,9 +103,13 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, BoardActions, Screen):
         """Switch the board between compact and wide layouts."""
         self._fit(self.size.width)
 
-    def _fit(self, width: int) -> None:
-        self.query_one(RecipeBoard).compact = width < WIDE
-        self.set_class(width < WIDE, "-narrow")
+    def _fit(self, width: int | None = None) -> None:
+        """Lay out for ``width`` columns (and for whether the journal is open)."""
+        width = self.size.width if width is None else width
+        journal = self.has_class("-journal-open")
+        self.query_one(RecipeBoard).compact = width < WIDE_BOARD or journal
+        self.set_class(width < NARROW, "-narrow")
+        self.set_class(width >= HUGE, "-huge")
 
     # -- node -------------------------------------------------------------------------------
 

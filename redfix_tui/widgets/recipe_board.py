@@ -139,12 +139,14 @@ class RecipeBoard(DataTable):
         self.teardown: dict[str, bool] = {}
         """Recipe → whether its last rerun's teardown was clean (as seen by this console)."""
         self.border_title = "Recipes"
+        self._announced: str | None = None
 
     def on_mount(self) -> None:
         """Lay out the columns for the current width."""
         self._build_columns()
 
     def _build_columns(self) -> None:
+        keep = self.selected.name if self.selected else None
         self.clear(columns=True)
         # No cell padding: the widths leave the gaps, so the compact board's four columns fit the
         # 36 cells inside a 38-wide board. The wide board sizes itself to its columns (the latest
@@ -164,7 +166,7 @@ class RecipeBoard(DataTable):
         self.styles.width = None if self.compact else sum(w for _, w in spec) + 3
         for label, width in spec:
             self.add_column(label, width=width, key=label.strip().lower())
-        self._fill()
+        self._fill(keep)
 
     def watch_compact(self) -> None:
         """Rebuild the columns when the layout changes."""
@@ -285,10 +287,10 @@ class RecipeBoard(DataTable):
             Text(f"▶ {progress.describe()}", style="bold cyan") if progress else classification,
         ]
 
-    def _fill(self) -> None:
+    def _fill(self, keep: str | None = None) -> None:
         if not self.is_mounted or not self.columns:
             return
-        current = self.selected.name if self.selected else None
+        current = keep or (self.selected.name if self.selected else None)
         self.clear()
         for status in self._visible():
             self.add_row(*self._cells(status), key=status.name)
@@ -299,10 +301,13 @@ class RecipeBoard(DataTable):
         self.border_subtitle = self._subtitle()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        """Announce the newly highlighted recipe."""
-        status = self.statuses.get(event.row_key.value or "")
-        if status is not None:
-            self.post_message(self.RecipeSelected(status))
+        """Announce the newly highlighted recipe (not the passing rows of a rebuild)."""
+        name = event.row_key.value or ""
+        selected = self.selected
+        if selected is None or selected.name != name or name == self._announced:
+            return  # stale (the cursor moved on while the table was refilled) or no change
+        self._announced = name
+        self.post_message(self.RecipeSelected(selected))
 
     def action_cycle_sort(self) -> None:
         """Sort by name → verdict → canonical age."""
