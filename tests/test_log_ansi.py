@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from itertools import pairwise
 
-from redfix_tui.logs.ansi import decode, sanitize, strip, to_text
+import pytest
+from rich.console import Console
+from rich.style import Style
+
+from redfix_tui.logs.ansi import decode, plain_of, sanitize, strip, styled_runs, to_text
 
 DANGEROUS = [
     ("osc52 clipboard, BEL", "a\x1b]52;c;aGVsbG8=\x07b", "ab"),
@@ -70,3 +74,38 @@ def test_invalid_utf8_becomes_replacement_characters() -> None:
 def test_plain_line_is_returned_unchanged() -> None:
     line = "nothing to see here ✓"
     assert sanitize(line) is line
+
+
+SGR_LINES = [
+    "ok \x1b[1;31mFAILED\x1b[0m \x1b[38;5;208mx\x1b[m",
+    "a\x1b[0mb",
+    "\x1b[1m\x1b[31mred bold\x1b[22m not bold\x1b[39m default \x1b[7mrev",
+    "\x1b[38;2;10;20;30mrgb\x1b[48;5;3m on bg\x1b[49m\x1b[4m under",
+    "x\x1b[38:5:208my\x1b[;1mz",
+    "wide ✓ 日本 \x1b[32mgreen 日本\x1b[0m",
+    "plain, no escapes",
+    "",
+]
+
+
+def _char_styles(pairs) -> list[tuple[str, object]]:
+    return [(char, style or None) for text, style in pairs for char in text]
+
+
+@pytest.mark.parametrize("raw", SGR_LINES)
+def test_fast_runs_style_every_character_as_the_text_path_does(raw: str) -> None:
+    clean = sanitize(raw)
+    runs = styled_runs(clean)
+    rendered = [(s.text, s.style) for s in to_text(raw).render(Console())]
+    assert _char_styles(runs) == _char_styles(rendered)
+    assert "".join(text for text, _ in runs) == plain_of(clean) == strip(raw)
+    assert all(text for text, _ in runs)
+    assert all(a[1] != b[1] for a, b in pairwise(runs))
+
+
+def test_colours_left_open_do_not_bleed_into_the_next_line() -> None:
+    assert to_text("\x1b[31mred, never closed").spans
+    bold = to_text("\x1b[1mbold next line").spans[0].style
+    assert bold.bold and bold.color is None
+    assert styled_runs(sanitize("\x1b[31mred, never closed"))[0][1].color is not None
+    assert [style for _, style in styled_runs("next line")] == [Style.null()]

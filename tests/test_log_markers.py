@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from redfix_tui.logs.markers import MarkerIndex, banner_stage, banner_title, classify
@@ -61,3 +63,25 @@ def test_marker_index_over_a_spool_with_colours() -> None:
         spool.append(b"\n")
         index.extend(spool)
         assert list(index.failures) == [2, 5, 6]
+
+
+def test_quick_rejection_never_hides_a_marker() -> None:
+    """classify's one-search prefilter must accept every line the full patterns accept."""
+    from redfix_tui.logs import markers
+
+    pieces = ["FAILED", "ERROR", "Traceback", "E   ", "FATA", "!!", "!!!", "PASSED", "==", "--",
+              "##", "**", "~~", "──", "━━", "══", "stage", "Stage", "STAGE", "[stage]", "x", " ",
+              "install", ":", "_", "-", "=", "E", "e   "]  # fmt: skip
+    rng = random.Random(7)
+    for _ in range(20000):
+        line = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        full = (
+            "failure"
+            if markers.FAILURE.search(line)
+            else "banner"
+            if markers.BANNER.match(line)
+            else "passed"
+            if markers.PASSED.search(line)
+            else None
+        )
+        assert classify(line) == full, line

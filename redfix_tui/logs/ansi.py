@@ -18,6 +18,11 @@ discarded, not shown.
 
 Tabs are expanded to 8-column stops by :func:`to_text`. Invalid UTF-8 never reaches here as
 bytes: :func:`decode` replaces it with U+FFFD.
+
+Each line is decoded on its own: colours left open at the end of a line do not bleed into the
+next one (a viewer renders lines in any order). :func:`styled_runs` is the fast path for a
+sanitised line — its text runs with their SGR styles, style transitions cached — and gives the
+same styles as :func:`to_text`.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import re
 
 from rich.ansi import AnsiDecoder
+from rich.style import Style
 from rich.text import Text
 
 # One alternation, tried at each ESC / control character. Order matters: specific forms first.
@@ -41,8 +47,10 @@ _ESCAPES = re.compile(
 )
 _NEEDS_WORK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
+_SGR_PARAMS = re.compile(r"\x1b\[([0-9;:]*)m")
 
-_decoder = AnsiDecoder()
+_NULL = Style.null()
+_transitions: dict[tuple[Style, str], Style] = {}
 
 
 def decode(raw: bytes) -> str:
@@ -75,11 +83,64 @@ def strip(line: str) -> str:
     return _SGR.sub("", sanitize(line))
 
 
+def plain_of(clean: str) -> str:
+    """Return the plain text of an already sanitised line (its SGR codes removed)."""
+    return _SGR.sub("", clean) if "\x1b" in clean else clean
+
+
 def to_text(line: str) -> Text:
     """Return a Rich :class:`~rich.text.Text` for ``line``: SGR as styles, nothing else."""
-    clean = sanitize(line)
-    text = _decoder.decode_line(clean) if "\x1b" in clean else Text(clean)
+    return clean_to_text(sanitize(line))
+
+
+def clean_to_text(clean: str) -> Text:
+    """Like :func:`to_text`, for a line :func:`sanitize` has already made safe."""
+    text = AnsiDecoder().decode_line(clean) if "\x1b" in clean else Text(clean)
     if "\t" in clean:
         text.expand_tabs(8)
     text.end = ""
     return text
+
+
+def _after_sgr(style: Style, params: str) -> Style:
+    """The style after SGR ``params`` is applied to ``style`` (Rich's decoder rules, cached)."""
+    key = (style, params)
+    try:
+        return _transitions[key]
+    except KeyError:
+        pass
+    decoder = AnsiDecoder()
+    decoder.style = style
+    decoder.decode_line(f"\x1b[{params}m")
+    if len(_transitions) >= 4096:
+        _transitions.clear()
+    _transitions[key] = decoder.style
+    return decoder.style
+
+
+def styled_runs(clean: str) -> list[tuple[str, Style]]:
+    """Split a sanitised line without tabs into ``(text, SGR style)`` runs, in order.
+
+    Runs are never empty and adjacent runs differ in style; an unstyled run has the null style.
+    """
+    if "\x1b" not in clean:
+        return [(clean, _NULL)] if clean else []
+    runs: list[tuple[str, Style]] = []
+    style = _NULL
+    pos = 0
+    for match in _SGR_PARAMS.finditer(clean):
+        start = match.start()
+        if start > pos:
+            _add_run(runs, clean[pos:start], style)
+        style = _after_sgr(style, match.group(1))
+        pos = match.end()
+    if pos < len(clean):
+        _add_run(runs, clean[pos:], style)
+    return runs
+
+
+def _add_run(runs: list[tuple[str, Style]], text: str, style: Style) -> None:
+    if runs and runs[-1][1] == style:
+        runs[-1] = (runs[-1][0] + text, style)
+    else:
+        runs.append((text, style))

@@ -53,8 +53,15 @@ _CANDIDATE = re.compile(
 )
 
 
+# Every line that FAILURE, BANNER or PASSED can match also matches this (one search rules out
+# the common ordinary line).
+_MAYBE = re.compile(r"FAILED|ERROR|Traceback|^E {3}|FATA|!!|PASSED|[=\-#*~]{2}|[─━═]{2}|(?i:stage)")
+
+
 def classify(plain: str) -> Kind | None:
     """Return what kind of line ``plain`` (no escape sequences) is, or ``None``."""
+    if _MAYBE.search(plain) is None:
+        return None
     if FAILURE.search(plain):
         return "failure"
     if BANNER.match(plain):
