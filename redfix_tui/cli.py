@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"redfix-tui {__version__}")
     parser.add_argument("--config", metavar="PATH", help="config file (TOML)")
     parser.add_argument("--host", metavar="HOST", help="override the node's host")
+    parser.add_argument(
+        "--node", metavar="NAME", help="start on the configured node NAME ([nodes.NAME])"
+    )
     parser.add_argument("--journal", metavar="PATH", help="the phase journal to write")
     parser.add_argument("--phase", metavar="NAME", help="the phase name for a new journal")
     parser.add_argument(
@@ -69,7 +72,11 @@ def _run_console(args: argparse.Namespace, config: Config, log_target: str | Non
     host = args.host
     if log_target and ":" in log_target.split("/", 1)[0]:
         host, log_target = log_target.split(":", 1)
-    session = Session(config, journal_path, phase, host_override=host, demo_dir=demo_dir)
+    if args.node:
+        config.node_config(args.node)  # an unknown name is a one-line error
+    session = Session(
+        config, journal_path, phase, host_override=host, demo_dir=demo_dir, node_name=args.node
+    )
     session.open_log = log_target
     create_app(session).run()
     if demo_dir is not None and not args.demo_dir:

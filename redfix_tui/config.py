@@ -110,22 +110,48 @@ class Config:
     commands: CommandsConfig = field(default_factory=CommandsConfig)
     journal: JournalConfig = field(default_factory=JournalConfig)
     board: BoardConfig = field(default_factory=BoardConfig)
+    nodes: dict[str, NodeConfig] = field(default_factory=dict)
+    """Further nodes by name (``[nodes.NAME]``, the keys of ``[node]``); ``[node]`` comes first."""
     source: str = ""
     """Where this configuration was read from ("" for built-in defaults)."""
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """Return the configuration as TOML-ready tables (without ``source``)."""
-        return {
-            section.name: {
-                f.name: getattr(getattr(self, section.name), f.name)
-                for f in fields(getattr(self, section.name))
-            }
-            for section in fields(self)
-            if section.name != "source"
-        }
+        data: dict[str, dict[str, Any]] = {name: _table(getattr(self, name)) for name in _SECTIONS}
+        data["nodes"] = {name: _table(node) for name, node in self.nodes.items()}
+        return data
+
+    def node_names(self) -> list[str]:
+        """Every node's name: ``[node]``'s host first, then the ``[nodes.NAME]`` tables."""
+        return [self.node.host, *(n for n in self.nodes if n != self.node.host)]
+
+    def node_config(self, name: str) -> NodeConfig:
+        """The settings of the node called ``name`` (``[node]``'s host or a ``[nodes]`` key)."""
+        if name in self.nodes:
+            return self.nodes[name]
+        if name == self.node.host:
+            return self.node
+        raise ConfigError(f"no node called {name!r} (known: {', '.join(self.node_names())})")
 
 
-_SECTIONS = {f.name: f for f in fields(Config) if f.name != "source"}
+_SECTIONS = {f.name: f for f in fields(Config) if f.name not in ("source", "nodes")}
+
+
+def _table(section: Any) -> dict[str, Any]:
+    return {f.name: getattr(section, f.name) for f in fields(section)}
+
+
+def _fill_section(section: Any, name: str, value: Any, origin: str) -> None:
+    """Set ``section``'s fields from the TOML table ``value`` (checking keys and types)."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{origin}: [{name}] must be a table")
+    known_keys = {f.name for f in fields(section)}
+    for key, item in value.items():
+        if key not in known_keys:
+            raise ConfigError(
+                f"{origin}: unknown key {name}.{key} (known: {', '.join(sorted(known_keys))})"
+            )
+        setattr(section, key, _coerce(origin, f"{name}.{key}", getattr(section, key), item))
 
 
 def _type_name(value: Any) -> str:
@@ -159,19 +185,18 @@ def config_from_dict(data: dict[str, Any], origin: str = "<config>") -> Config:
     """Build a :class:`Config` from parsed TOML, reporting unknown keys and wrong types."""
     config = Config(source=origin)
     for name, value in data.items():
+        if name == "nodes":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{origin}: [nodes] must hold [nodes.NAME] tables")
+            for node_name, table in value.items():
+                node = NodeConfig(host=node_name)
+                _fill_section(node, f"nodes.{node_name}", table, origin)
+                config.nodes[node_name] = node
+            continue
         if name not in _SECTIONS:
-            known = ", ".join(f"[{s}]" for s in _SECTIONS)
+            known = ", ".join(f"[{s}]" for s in [*_SECTIONS, "nodes.NAME"])
             raise ConfigError(f"{origin}: unknown table [{name}] (known: {known})")
-        if not isinstance(value, dict):
-            raise ConfigError(f"{origin}: [{name}] must be a table")
-        section = getattr(config, name)
-        known_keys = {f.name for f in fields(section)}
-        for key, item in value.items():
-            if key not in known_keys:
-                raise ConfigError(
-                    f"{origin}: unknown key {name}.{key} (known: {', '.join(sorted(known_keys))})"
-                )
-            setattr(section, key, _coerce(origin, f"{name}.{key}", getattr(section, key), item))
+        _fill_section(getattr(config, name), name, value, origin)
     return config
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import Config
+from .config import Config, NodeConfig
 
 if TYPE_CHECKING:  # asyncssh is imported on first use, after the first frame is drawn
     from .node import NodeConnection
@@ -34,6 +34,8 @@ class Session:
     journal_path: Path
     phase: str
     host_override: str | None = None
+    node_name: str | None = None
+    """Which configured node to use (``None``: ``[node]``); see :meth:`switch_node`."""
     demo_dir: Path | None = None
     """When set, :meth:`start` builds and serves a simulated node in this directory."""
     clock: Callable[[], datetime] = utc_now
@@ -52,7 +54,9 @@ class Session:
         from .runs import RunControl
 
         label = "demo" if self.demo_dir is not None else None
-        node = NodeConnection(self.config.node, host_override=self.host_override, label=label)
+        node = NodeConnection(
+            self.node_config(), host_override=self.host_override, label=label or self.node_name
+        )
         self._services = (node, RecipeSource(node, self.config), RunControl(node, self.config))
         return self._services
 
@@ -71,13 +75,29 @@ class Session:
         """Reruns and the node's state."""
         return (self._services or self._wire())[2]
 
+    def node_config(self) -> NodeConfig:
+        """The settings of the node in use."""
+        return self.config.node_config(self.node_name) if self.node_name else self.config.node
+
     @property
     def host_label(self) -> str:
         """The node's label, without touching the network."""
         if self.demo_dir is not None:
             return "demo"
-        host = self.host_override or self.config.node.host
-        return f"{host}:{self.config.node.port}" if self.config.node.port else host
+        if self.node_name:
+            return self.node_name
+        node = self.node_config()
+        host = self.host_override or node.host
+        return f"{host}:{node.port}" if node.port else host
+
+    async def switch_node(self, name: str) -> None:
+        """Use the configured node ``name`` from now on (closing the current connection)."""
+        self.config.node_config(name)  # raises ConfigError for an unknown name
+        if self._services is not None:
+            await self.node.close()
+        self._services = None
+        self.node_name = None if name == self.config.node.host else name
+        self.host_override = None
 
     @property
     def tracker_path(self) -> Path:

@@ -47,8 +47,8 @@ def test_unknown_key_names_file_and_key(tmp_path: Path) -> None:
 
 
 def test_unknown_table_and_wrong_type(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"unknown table \[nodes\]"):
-        config_from_dict({"nodes": {}}, "f.toml")
+    with pytest.raises(ConfigError, match=r"unknown table \[nodez\]"):
+        config_from_dict({"nodez": {}}, "f.toml")
     with pytest.raises(ConfigError, match=r"f.toml: \[node.port\] expected an integer, got 'x'"):
         config_from_dict({"node": {"port": "x"}}, "f.toml")
     with pytest.raises(ConfigError, match="expected a list of strings"):
@@ -89,3 +89,23 @@ def test_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert find_config(str(explicit)).node.host == "explicit"
     with pytest.raises(ConfigError, match="no such config file"):
         find_config(str(tmp_path / "missing.toml"))
+
+
+def test_several_nodes() -> None:
+    config = config_from_dict(
+        {
+            "node": {"host": "cc-ci"},
+            "nodes": {"cc-ci-2": {"port": 2222}, "lab": {"host": "10.0.0.9", "username": "ops"}},
+        },
+        "f.toml",
+    )
+    assert config.node_names() == ["cc-ci", "cc-ci-2", "lab"]
+    assert config.node_config("cc-ci-2").host == "cc-ci-2"  # the name is the default host
+    assert config.node_config("cc-ci-2").port == 2222
+    assert config.node_config("lab").host == "10.0.0.9"
+    assert config.node_config("cc-ci") is config.node
+    with pytest.raises(ConfigError, match="no node called 'nope'"):
+        config.node_config("nope")
+    with pytest.raises(ConfigError, match=r"f.toml: unknown key nodes.lab.hots"):
+        config_from_dict({"nodes": {"lab": {"hots": "x"}}}, "f.toml")
+    assert tomllib.loads(starter_toml())["nodes"] == {}

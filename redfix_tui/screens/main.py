@@ -27,6 +27,7 @@ from ..widgets.status_bar import NodeStatusBar
 from .board_actions import BOARD_BINDINGS, BoardActions
 from .journal_pane import JournalPaneMixin
 from .junit_pane import JUnitPaneMixin
+from .node_switch import NodeSwitchMixin
 
 NARROW = 120
 """Below this many columns the journal editor takes the whole body when open."""
@@ -44,7 +45,7 @@ class RecipeDetail(Static):
     """
 
 
-class MainScreen(JournalPaneMixin, JUnitPaneMixin, BoardActions, Screen):
+class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions, Screen):
     """Board, log/JUnit switcher, journal editor beside them, status bar and footer.
 
     Reruns, their tracking and the M1 tracker actions come from :class:`BoardActions`.
@@ -55,6 +56,7 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, BoardActions, Screen):
         Binding("tab", "app.focus_next", "Next pane", show=False, id="main.focus_next"),
         *JournalPaneMixin.JOURNAL_BINDINGS,
         *JUnitPaneMixin.JUNIT_BINDINGS,
+        *NodeSwitchMixin.NODE_BINDINGS,
         *BOARD_BINDINGS,
     ]
 
@@ -90,6 +92,8 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, BoardActions, Screen):
     def on_mount(self) -> None:
         """Connect, load, and refresh on a timer."""
         self.query_one(NodeStatusBar).host = self.session.host_label
+        if len(self.session.config.node_names()) > 1:
+            self.query_one(RecipeBoard).node_label = self.session.host_label
         self._fit(self.size.width)
         try:
             self.tracker = Tracker.load(self.session.tracker_path)

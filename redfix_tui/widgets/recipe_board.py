@@ -140,6 +140,8 @@ class RecipeBoard(DataTable):
         """Recipe → whether its last rerun's teardown was clean (as seen by this console)."""
         self.border_title = "Recipes"
         self._announced: str | None = None
+        self.node_label = ""
+        """The node the rows come from, shown in the title when several are configured."""
 
     def on_mount(self) -> None:
         """Lay out the columns for the current width."""
@@ -297,7 +299,8 @@ class RecipeBoard(DataTable):
         if current is not None:
             with contextlib.suppress(RowDoesNotExist):  # the row was filtered out
                 self.move_cursor(row=self.get_row_index(current))
-        self.border_title = f"Recipes ({self.row_count})"
+        on = f" on {self.node_label}" if self.node_label else ""
+        self.border_title = f"Recipes{on} ({self.row_count})"
         self.border_subtitle = self._subtitle()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
