@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import subprocess
@@ -272,4 +273,47 @@ async def test_huge_line_is_truncated_with_a_marker_and_wrap_and_numbers() -> No
         await pilot.pause()
         full = view._line_strip(1).text
         assert full.endswith(f"… [+{(1 << 20) - 4096:,} bytes]")
+    spool.close()
+
+
+async def test_a_flood_is_painted_at_a_few_frames_a_second_and_its_end_at_once() -> None:
+    """Lines pouring in faster than a screenful per tick: repaints are spaced out (at most 8 a
+    second) and render only the last screen; when the data stops, the last line, the end of the
+    scroll range and the scrollbar are all brought up to date within a tick or two."""
+    spool = LogSpool()
+    app = PaneApp(spool)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(LogView)
+        await pilot.pause()
+        paints: list[int] = []
+        render_lines = view.render_lines
+
+        def counting(crop):
+            paints.append(view.last_rendered_line)
+            return render_lines(crop)
+
+        view.render_lines = counting  # type: ignore[method-assign]
+        drawn: set[int] = set()
+        content = view._content
+
+        def recording(line: int):
+            drawn.add(line)
+            return content(line)
+
+        view._content = recording  # type: ignore[method-assign]
+        loop = asyncio.get_running_loop()
+        start, count = loop.time(), 0
+        while loop.time() - start < 1.5:  # ~100k lines/s
+            spool.append(b"".join(b"flood line %d\n" % i for i in range(count, count + 500)))
+            count += 500
+            await asyncio.sleep(0.005)
+        during = len(paints)
+        assert 3 <= during <= 1.5 * 8 + 4, during
+        assert len(drawn) <= (during + 1) * view.scrollable_content_region.height < count / 10
+        await pilot.pause(0.15)
+        assert view.last_rendered_line == count - 1
+        assert view.follow and view.scroll_y == view.max_scroll_y
+        bar = view.vertical_scrollbar
+        assert bar.window_virtual_size == view.virtual_size.height == count
+        assert bar.position == view.scroll_y
     spool.close()

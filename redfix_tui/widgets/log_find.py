@@ -9,6 +9,7 @@ current a bounded number of lines per repaint (:meth:`LogFindMixin._extend_scans
 from __future__ import annotations
 
 import re
+import time
 from array import array
 from bisect import bisect_left, bisect_right
 from typing import TYPE_CHECKING
@@ -249,7 +250,7 @@ class LogFindMixin:
         self._progress = ""
         self.remove_class("-filtered")
         self._invalidate()
-        self._sync_size()
+        self._take_in(time.monotonic())
         if keep is not None and not self.follow:
             self.scroll_to(y=max(0, keep - 2), animate=False, immediate=True)
 

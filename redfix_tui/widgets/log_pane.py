@@ -50,6 +50,7 @@ class LogPane(Vertical):
         super().__init__(name=name, id=id, classes=classes)
         self._find_mode = "search"
         self._state: StreamState | None = None
+        self._state_text = ""
         self._owned_spool: LogSpool | None = None
 
     def compose(self) -> ComposeResult:
@@ -120,14 +121,23 @@ class LogPane(Vertical):
 
     def _set_state(self, state: StreamState) -> None:
         self._state = state
+        if not self.is_attached:
+            return  # a stream reporting after the pane went away (the app is closing)
         self._refresh_state()
+        if state.status != CONNECTED:
+            # The stream stopped (ended, lost, reconnecting): show its last lines at once.
+            self.log_view.flush()
 
     def _refresh_state(self) -> None:
         state = self._state
+        if state is None or not self.is_attached:
+            return  # a stream reporting after the pane went away (the app is closing)
         line = self.query_one("#log-state", Static)
-        if state is None:
-            return
-        line.update(state.describe(time.monotonic()))
+        text = state.describe(time.monotonic())
+        if text != self._state_text:
+            # One fixed-height line: no layout needed (a layout repaints the whole screen).
+            self._state_text = text
+            line.update(text, layout=False)
         for status, css in (
             (CONNECTED, "-connected"),
             (RECONNECTING, "-reconnecting"),
