@@ -10,8 +10,10 @@ from redfix_tui.demo.server import LocalShellServer
 from redfix_tui.logs.spool import LogSpool
 from redfix_tui.logs.tail import (
     CONNECTED,
+    CONNECTING,
     ENDED,
     RECONNECTING,
+    WAITING,
     Backoff,
     RemoteCommandStream,
     RemoteTail,
@@ -123,3 +125,51 @@ async def test_paths_are_quoted(node: NodeConnection, ssh_server, tmp_path: Path
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         assert spool.read_line(0) == "safe"
+
+
+async def test_a_missing_file_is_waited_for_then_followed(
+    node: NodeConnection, tmp_path: Path
+) -> None:
+    log = tmp_path / "not-yet.log"
+    states: list[StreamState] = []
+    with LogSpool() as spool:
+        tail = RemoteTail(node, str(log), spool, on_state=states.append, backoff=FAST)
+        task = asyncio.create_task(tail.run())
+        try:
+            await _wait_for(lambda: tail.state.status == WAITING)
+            assert tail.state.describe() == f"waiting for {log} to appear (no log yet)"
+            assert spool.line_count == 0
+            log.write_bytes(b"first\n")
+            await _wait_for(lambda: spool.complete_lines == 1)
+            assert tail.state.status == CONNECTED
+            assert spool.read_line(0) == "first"
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    assert [s.status for s in states][:3] == [CONNECTING, WAITING, CONNECTED]
+
+
+async def test_a_removed_file_gets_a_marker_and_is_followed_from_its_start(
+    node: NodeConnection, ssh_server: LocalShellServer, tmp_path: Path
+) -> None:
+    log = tmp_path / "rotating.log"
+    log.write_bytes(b"old 1\nold 2\n")
+    with LogSpool() as spool:
+        tail = RemoteTail(node, str(log), spool, backoff=Backoff(first=0.3, limit=0.3))
+        task = asyncio.create_task(tail.run())
+        try:
+            await _wait_for(lambda: spool.complete_lines == 2)
+            log.unlink()
+            await ssh_server.drop_connections()
+            await _wait_for(lambda: tail.state.status == WAITING)
+            log.write_bytes(b"new 1\n")
+            await _wait_for(lambda: spool.complete_lines == 4)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        lines = [spool.read_line(i) for i in range(spool.line_count)]
+    assert lines[:2] == ["old 1", "old 2"]
+    assert "removed" in lines[2]
+    assert lines[3] == "new 1"

@@ -317,3 +317,34 @@ async def test_a_flood_is_painted_at_a_few_frames_a_second_and_its_end_at_once()
         assert bar.window_virtual_size == view.virtual_size.height == count
         assert bar.position == view.scroll_y
     spool.close()
+
+
+class EmptyPaneApp(App):
+    """A pane with no source yet."""
+
+    def compose(self) -> ComposeResult:
+        yield LogPane()
+
+
+async def test_pane_says_it_waits_for_a_log_that_does_not_exist_yet(node, tmp_path) -> None:
+    log = tmp_path / "rerun.log"
+    app = EmptyPaneApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(LogPane)
+        tail = pane.follow_remote(node, str(log))
+        for _ in range(200):
+            if tail.state.status == "WAITING":
+                break
+            await pilot.pause(0.02)
+        await pilot.pause()
+        state_line = pane.query_one("#log-state")
+        assert pane.state_text == f"waiting for {log} to appear (no log yet)"
+        assert str(state_line.render()) == pane.state_text
+        assert state_line.has_class("-waiting") and not state_line.has_class("-connected")
+        log.write_bytes(b"rerun started\n")
+        for _ in range(200):
+            if pane.log_view.last_rendered_line == 0:
+                break
+            await pilot.pause(0.02)
+        assert pane.state_text == "CONNECTED" and state_line.has_class("-connected")
+        assert "rerun started" in pane.log_view.render_line(0).text

@@ -5,7 +5,9 @@ to the spool, counting the bytes of the remote file it holds. When the connectio
 tail ends, it reports ``RECONNECTING`` (attempt n, next try in s), waits with exponential
 backoff, reconnects, and resumes from the first byte it does not hold — so no line is lost or
 shown twice. Before each (re)start it checks the remote file's size and inode (``stat``): if the
-file shrank or was replaced, a marker line goes into the spool and it restarts from byte 0.
+file shrank or was replaced, a marker line goes into the spool and it restarts from byte 0; if it
+does not exist (yet), the state is ``WAITING`` (``tail -F`` waits for it) until its first bytes
+arrive — a file that was there and is gone gets a marker too, and is followed from its start.
 
 Limitation: while one tail is running, a truncation or replacement is handled by ``tail -F``
 itself (it restarts on the new content); the marker is only written when it is noticed at a
@@ -30,6 +32,7 @@ from redfix_tui.logs.spool import LogSpool
 
 CONNECTING = "CONNECTING"
 CONNECTED = "CONNECTED"
+WAITING = "WAITING"
 RECONNECTING = "RECONNECTING"
 ENDED = "ENDED"
 LOST = "LOST"
@@ -56,7 +59,7 @@ class StreamState:
     """The state of a tail or command stream, for a status line."""
 
     status: str
-    """One of CONNECTING, CONNECTED, RECONNECTING, ENDED, LOST, STOPPED."""
+    """One of CONNECTING, CONNECTED, WAITING, RECONNECTING, ENDED, LOST, STOPPED."""
     attempt: int = 0
     """Reconnect attempt number (RECONNECTING)."""
     retry_at: float = 0.0
@@ -65,10 +68,14 @@ class StreamState:
     """Exit status of an ended command (ENDED)."""
     message: str = ""
     """The reason, in one line (the error that caused a reconnect, for instance)."""
+    path: str = ""
+    """The remote file waited for (WAITING)."""
 
     def describe(self, now: float | None = None) -> str:
         """Return a one-line description, e.g. ``RECONNECTING attempt 2, next try in 3s``."""
-        if self.status == RECONNECTING:
+        if self.status == WAITING:
+            text = f"waiting for {self.path} to appear (no log yet)"
+        elif self.status == RECONNECTING:
             left = max(0.0, self.retry_at - (time.monotonic() if now is None else now))
             text = f"RECONNECTING attempt {self.attempt}, next try in {left:.0f}s"
         elif self.status == ENDED:
@@ -141,13 +148,25 @@ class RemoteTail:
         """The remote command that streams the file from :attr:`offset`."""
         return f"tail -c +{self.offset + 1} -F -- {shlex.quote(self.path)}"
 
-    async def _check_remote(self) -> None:
-        """Restart from 0 with a marker if the remote file shrank or was replaced."""
+    async def _check_remote(self) -> bool:
+        """Restart from 0 with a marker if the remote file shrank or was replaced.
+
+        Returns False when the file does not exist (yet): ``tail -F`` will wait for it.
+        """
         quoted = shlex.quote(self.path)
-        result = await self.node.run(f"stat -L -c '%s %i' -- {quoted}", timeout=30)
+        result = await self.node.run(
+            f"stat -L -c '%s %i' -- {quoted} || {{ [ -e {quoted} ] || echo missing; }}",
+            timeout=30,
+        )
         fields = (result.stdout or "").split()
+        if fields == ["missing"]:
+            if self.offset:
+                self.spool.mark("── remote file was removed; following it from its start ──")
+                self.offset = 0
+                self.inode = None
+            return False
         if result.exit_status != 0 or len(fields) != 2 or not all(f.isdigit() for f in fields):
-            return  # not there (yet): tail -F waits for it
+            return True  # cannot tell: let tail report what it finds
         size, inode = int(fields[0]), int(fields[1])
         replaced = self.inode is not None and inode != self.inode
         if self.offset and (size < self.offset or replaced):
@@ -155,6 +174,7 @@ class RemoteTail:
             self.spool.mark(f"── remote file {why}; restarting from its start ──")
             self.offset = 0
         self.inode = inode
+        return True
 
     async def run(self) -> None:
         """Follow until :meth:`stop` is called or the task is cancelled."""
@@ -163,11 +183,16 @@ class RemoteTail:
             try:
                 self._set_state(StreamState(CONNECTING, attempt=self.attempt))
                 await self.node.connect()
-                await self._check_remote()
-                self._set_state(StreamState(CONNECTED))
+                exists = await self._check_remote()
+                if exists:
+                    self._set_state(StreamState(CONNECTED))
+                else:
+                    self._set_state(StreamState(WAITING, path=self.path))
                 async for chunk in self.node.stream(
                     self.tail_command(), chunk_size=self._chunk_size
                 ):
+                    if self.state.status == WAITING:
+                        self._set_state(StreamState(CONNECTED))
                     self.spool.append(chunk)
                     self.offset += len(chunk)
                     self.attempt = 0

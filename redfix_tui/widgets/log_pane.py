@@ -19,6 +19,7 @@ from redfix_tui.logs.tail import (
     ENDED,
     LOST,
     RECONNECTING,
+    WAITING,
     Node,
     RemoteCommandStream,
     RemoteTail,
@@ -37,6 +38,7 @@ class LogPane(Vertical):
         & > #log-find.-visible { display: block; }
         & > #log-state { height: 1; padding: 0 1; color: $text-muted; }
         & > #log-state.-connected { color: $success; }
+        & > #log-state.-waiting { color: $warning; }
         & > #log-state.-reconnecting { color: $warning; text-style: bold; }
         & > #log-state.-ended { color: $text; text-style: bold; }
         & > #log-state.-lost { color: $error; text-style: bold; }
@@ -124,7 +126,7 @@ class LogPane(Vertical):
         if not self.is_attached:
             return  # a stream reporting after the pane went away (the app is closing)
         self._refresh_state()
-        if state.status != CONNECTED:
+        if state.status not in (CONNECTED, WAITING):
             # The stream stopped (ended, lost, reconnecting): show its last lines at once.
             self.log_view.flush()
 
@@ -140,6 +142,7 @@ class LogPane(Vertical):
             line.update(text, layout=False)
         for status, css in (
             (CONNECTED, "-connected"),
+            (WAITING, "-waiting"),
             (RECONNECTING, "-reconnecting"),
             (ENDED, "-ended"),
             (LOST, "-lost"),
