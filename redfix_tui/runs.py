@@ -9,296 +9,46 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import shlex
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from .config import Config
 from .node import NodeConnection, NodeError
+from .node_state import (
+    NodeStatus,
+    Process,
+    RerunRefused,
+    RerunState,
+    parse_disk_free,
+    parse_in_flight,
+    parse_state,
+    parse_sweep_next,
+)
 from .recipes import STAGES, parse_results
+from .run_progress import (
+    STAGE_BANNER,
+    RunOutcome,
+    RunProgress,
+    parse_progress,
+    verdict_from_suites,
+)
 from .shellcmd import fill_path, render, validate_recipe, validate_tag
 
-_PID_LINE = re.compile(r"^\s*(\d+)\s+(.*)$")
-
-
-class RerunRefused(Exception):
-    """A rerun that must not start; the message says why."""
-
-
-@dataclass(frozen=True)
-class Process:
-    """A harness process found by the in-flight check."""
-
-    pid: int
-    command: str
-    pgid: int = 0
-    elapsed_s: int = 0
-
-
-@dataclass(frozen=True)
-class RerunState:
-    """What the console remembers, on the node, about a rerun it started."""
-
-    recipe: str
-    tag: str
-    pid: int
-    """The detached session's leader: its pid is also its process group id."""
-    log: str
-    started: str
-    command: str
-    exit_status: int | None = None
-    start_epoch: int | None = None
-    """The node's clock (epoch seconds) when the rerun started."""
-    stacks_before: tuple[str, ...] | None = None
-    """The docker stacks present when it started (any new one left after it is its own)."""
-
-    @property
-    def started_at(self) -> datetime | None:
-        """The start time as an aware datetime."""
-        try:
-            return datetime.fromisoformat(self.started)
-        except ValueError:
-            return None
-
-    @property
-    def finished(self) -> bool:
-        """True once the state file holds the exit status."""
-        return self.exit_status is not None
-
-    @property
-    def terminated(self) -> bool:
-        """True when the run was stopped by SIGTERM/SIGKILL (exit 143/137) rather than ending."""
-        return self.exit_status in (128 + 15, 128 + 9)
-
-    def how(self) -> str:
-        """How the run ended, in words: ``passed (exit 0)``, ``terminated (exit 143)``…"""
-        if self.exit_status is None:
-            return "running"
-        if self.terminated:
-            return f"terminated (exit {self.exit_status})"
-        return f"{'passed' if self.exit_status == 0 else 'failed'} (exit {self.exit_status})"
-
-
-@dataclass
-class NodeStatus:
-    """One refresh of the node's state."""
-
-    in_flight: list[Process] = field(default_factory=list)
-    reruns: list[RerunState] = field(default_factory=list)
-    disk_free: int | None = None
-    """Bytes free on the runs filesystem."""
-    sweep_next: datetime | None = None
-    stacks: list[str] = field(default_factory=list)
-    refreshed: datetime | None = None
-    problems: list[str] = field(default_factory=list)
-    alive: set[int] = field(default_factory=set)
-    """Session leaders of our unfinished reruns that still exist (before the harness starts,
-    the in-flight check cannot see them yet)."""
-
-    @property
-    def active_rerun(self) -> RerunState | None:
-        """Our rerun that is still running (its session leader is alive or among the
-        in-flight process groups)."""
-        groups = {p.pgid for p in self.in_flight} | {p.pid for p in self.in_flight} | self.alive
-        for state in self.reruns:
-            if state.exit_status is None and state.pid in groups:
-                return state
-        return None
-
-    @property
-    def busy(self) -> bool:
-        """True while any run is in flight (a harness process or one of our reruns)."""
-        return bool(self.in_flight) or self.active_rerun is not None
-
-    def elapsed(self, now: datetime) -> timedelta | None:
-        """How long the run in flight has been going."""
-        if not self.in_flight:
-            return None
-        seconds = max(p.elapsed_s for p in self.in_flight)
-        if self.refreshed is not None:
-            seconds += int((now - self.refreshed).total_seconds())
-        return timedelta(seconds=seconds)
-
-
-def parse_in_flight(output: str) -> list[Process]:
-    """Parse ``pgrep -af`` output (``pid command...`` lines)."""
-    processes = []
-    for line in output.splitlines():
-        if match := _PID_LINE.match(line):
-            processes.append(Process(int(match.group(1)), match.group(2).strip()))
-    return processes
-
-
-def parse_disk_free(output: str) -> int | None:
-    """Parse ``df -P -B1 PATH``: the Available column of the last line."""
-    lines = [line.split() for line in output.strip().splitlines() if line.strip()]
-    if len(lines) < 2 or len(lines[-1]) < 4:
-        return None
-    try:
-        return int(lines[-1][3])
-    except ValueError:
-        return None
-
-
-def parse_sweep_next(output: str) -> datetime | None:
-    """Parse systemd's ``NextElapseUSecRealtime`` (``@epoch`` or a date); None when unset."""
-    text = output.strip()
-    if text.startswith("@"):
-        try:
-            return datetime.fromtimestamp(int(text[1:]), UTC)
-        except ValueError:
-            return None
-    for fmt in ("%a %Y-%m-%d %H:%M:%S %Z", "%Y-%m-%d %H:%M:%S %Z"):
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
-        except ValueError:
-            pass
-    return None
-
-
-def parse_state(text: str) -> RerunState | None:
-    """Parse a rerun state file: a JSON line, then ``pid N`` and, once finished, ``exit N``."""
-    lines = text.strip().splitlines()
-    if not lines:
-        return None
-    try:
-        data = json.loads(lines[0])
-        numbers = {}
-        for line in lines[1:]:
-            key, _, value = line.partition(" ")
-            if key in ("pid", "exit", "start"):
-                numbers[key] = int(value)
-        return RerunState(
-            recipe=validate_recipe(str(data["recipe"])),
-            tag=str(data["tag"]),
-            pid=numbers["pid"],
-            log=str(data["log"]),
-            started=str(data["started"]),
-            command=str(data.get("command", "")),
-            exit_status=numbers.get("exit"),
-            start_epoch=numbers.get("start"),
-            stacks_before=None
-            if not isinstance(data.get("stacks"), list)
-            else tuple(str(x) for x in data["stacks"]),
-        )
-    except (ValueError, KeyError, TypeError, IndexError):
-        return None
-
-
-STAGE_BANNER = re.compile(r"==== stage: ([A-Za-z0-9_-]+) ====")
-"""The harness's stage banner (the log line that opens a stage), ANSI removed."""
-_SUITE_TAG = re.compile(r"<testsuite\s[^>]*>")
-_ATTR = re.compile(r'(\w+)="([^"]*)"')
-
-
-def junit_stage(file_name: str) -> str:
-    """The stage of a cc-ci JUnit file: ``upgrade__cc-ci__test_upgrade.xml`` → ``upgrade``."""
-    return file_name.split("__", 1)[0].removesuffix(".xml")
-
-
-def verdict_from_suites(tags: list[str]) -> str:
-    """A stage verdict from its JUnit ``<testsuite …>`` opening tags (failed/error/passed)."""
-    failures = errors = tests = skipped = 0
-    for tag in tags:
-        attrs = dict(_ATTR.findall(tag))
-        try:
-            failures += int(attrs.get("failures", 0))
-            errors += int(attrs.get("errors", 0))
-            tests += int(attrs.get("tests", 0))
-            skipped += int(attrs.get("skipped", 0))
-        except ValueError:
-            return "unknown"
-    if not tags:
-        return "unknown"
-    if failures:
-        return "failed"
-    if errors:
-        return "error"
-    return "skipped" if tests and skipped >= tests else "passed"
-
-
-@dataclass
-class RunProgress:
-    """Where a rerun in flight is: its stage, how long it has been there, finished stages."""
-
-    stage: str | None = None
-    """The stage whose banner was printed last (None before the first banner)."""
-    stage_elapsed_s: int = 0
-    """Seconds since the stage began (since the previous stage's JUnit file, or the start)."""
-    run_elapsed_s: int = 0
-    done: dict[str, str] = field(default_factory=dict)
-    """Stage → verdict, for stages whose JUnit file this run wrote."""
-
-
-def parse_progress(output: str, start_epoch: int | None) -> RunProgress:
-    """Parse the output of :meth:`RunControl.progress`'s command.
-
-    Lines: ``now <epoch>``, ``banner <stage>``, then per JUnit file ``junit <mtime> <name>``
-    followed by its ``<testsuite …>`` tags. Files older than the run's start are ignored (they
-    belong to the previous run, not yet cleared).
-    """
-    now = start = start_epoch or 0
-    stage: str | None = None
-    junit: dict[str, tuple[int, list[str]]] = {}
-    current: list[str] | None = None
-    for line in output.splitlines():
-        key, _, rest = line.partition(" ")
-        if key == "now" and rest.strip().isdigit():
-            now = int(rest)
-        elif key == "banner":
-            if match := STAGE_BANNER.search(rest):
-                stage = match.group(1)
-        elif key == "junit":
-            mtime, _, name = rest.partition(" ")
-            current = None
-            if mtime.isdigit() and (start_epoch is None or int(mtime) >= start_epoch):
-                current = []
-                junit[junit_stage(name)] = (int(mtime), current)
-        elif current is not None and line.startswith("<testsuite"):
-            current.append(line)
-    progress = RunProgress(stage=stage, run_elapsed_s=max(0, now - start) if start else 0)
-    progress.done = {name: verdict_from_suites(tags) for name, (_, tags) in junit.items()}
-    began = start
-    if stage is not None:
-        order = list(STAGES)
-        before = order[: order.index(stage)] if stage in order else []
-        stamps = [junit[s][0] for s in before if s in junit]
-        if stamps:
-            began = max(stamps)
-        if stage in progress.done:
-            progress.stage = None  # its JUnit file is written: between stages
-    progress.stage_elapsed_s = max(0, now - began) if began else 0
-    return progress
-
-
-@dataclass
-class RunOutcome:
-    """How a finished rerun ended: exit status, per-stage verdicts, teardown."""
-
-    state: RerunState
-    stages: dict[str, str] = field(default_factory=dict)
-    """Stage → verdict, in harness order."""
-    source: str = ""
-    """``results.json``, ``junit`` or ``""`` (nothing readable)."""
-    teardown_clean: bool | None = None
-
-    def stage_line(self) -> str:
-        """``install ✔ upgrade ✘ backup ✔ restore ✔ custom ✔`` (stages not run are left out)."""
-        return " ".join(f"{name} {VERDICT_MARKS.get(v, '?')}" for name, v in self.stages.items())
-
-    def summary(self) -> str:
-        """One line for a notification or the tracker's result."""
-        parts = [self.stage_line() or "no stage verdicts"]
-        if self.state.terminated:
-            parts.append("— terminated")
-        elif self.state.exit_status not in (0, None):
-            parts.append(f"— exit {self.state.exit_status}")
-        return " ".join(parts)
-
-
-VERDICT_MARKS = {"passed": "✔", "failed": "✘", "error": "!", "skipped": "⊘", "unknown": "?"}
-"""Stage verdict marks for text (tracker result, notifications)."""
+__all__ = [
+    "NodeStatus",
+    "Process",
+    "RerunRefused",
+    "RerunState",
+    "RunControl",
+    "RunOutcome",
+    "RunProgress",
+    "parse_disk_free",
+    "parse_in_flight",
+    "parse_progress",
+    "parse_state",
+    "parse_sweep_next",
+    "verdict_from_suites",
+]
 
 
 class RunControl:
