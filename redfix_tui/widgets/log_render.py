@@ -95,8 +95,8 @@ class LogRenderMixin:
         """Drop one line's cached rendering (it may have grown)."""
         self._contents.discard((line, self._generation))
 
-    def _repaint_cursor(self) -> None:
-        """Repaint for a moved cursor or selection (line contents stay valid)."""
+    def _repaint_rows(self) -> None:
+        """Repaint the rows (cursor, selection or gutter changed; line contents stay valid)."""
         self._wrap_page = None
         self.refresh()
 

@@ -35,7 +35,7 @@ class LogSelectMixin:
         return min(self._anchor, self.cursor_line), max(self._anchor, self.cursor_line)
 
     def _post_selection(self) -> None:
-        self._repaint_cursor()
+        self._repaint_rows()
         selected = self.selection
         first, last = (selected[0] + 1, selected[1] + 1) if selected else (None, None)
         self.post_message(self.SelectionChanged(self, first, last))

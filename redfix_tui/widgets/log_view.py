@@ -204,8 +204,8 @@ class LogView(
     # -- watchers --------------------------------------------------------------------------
 
     def watch_show_line_numbers(self) -> None:
-        """Re-render with/without the gutter."""
-        self._invalidate()
+        """Re-render with/without the gutter (line contents do not include it: kept)."""
+        self._repaint_rows()
         if self.is_mounted:
             self._sync_size()
 
@@ -217,7 +217,7 @@ class LogView(
 
     def watch_cursor_line(self) -> None:
         """Repaint for the cursor."""
-        self._repaint_cursor()
+        self._repaint_rows()
 
     # -- navigation ------------------------------------------------------------------------
 
