@@ -1,14 +1,15 @@
 """LogView: a Line-API view of a :class:`~redfix_tui.logs.spool.LogSpool` that follows, searches,
 filters and selects without ever holding the log in memory.
 
-Only visible lines are read from the spool and rendered (with a small strip cache). New data is
-noticed by a timer that compares the spool's version — at most one refresh per tick however fast
-lines arrive. Search, filter and marker scans over the whole spool run in thread workers.
+Only visible lines are read from the spool and rendered (with a small cache of rendered lines).
+New data is noticed by a timer that compares the spool's version — at most one refresh per tick
+however fast lines arrive, and only a few a second while a flood pours in. Search, filter and
+marker scans over the whole spool run in thread workers.
 
-The widget is assembled from cohesive parts: :mod:`.log_follow` (new data, follow/pause, the
-subtitle), :mod:`.log_render` (line strips and the Line API), :mod:`.log_find` (search, filter,
-jumps) and :mod:`.log_select` (selection, copy, evidence). This module holds the public face —
-CSS, bindings, reactives, messages — and navigation.
+The widget is assembled from cohesive parts: :mod:`.log_follow` (new data, repaint pacing,
+follow/pause, the subtitle), :mod:`.log_render` (rendered lines and the Line API),
+:mod:`.log_find` (search, filter, jumps) and :mod:`.log_select` (selection, copy, evidence).
+This module holds the public face — CSS, bindings, reactives, messages — and navigation.
 
 Line numbers in the public API (``goto_line``, messages, evidence) are 1-based, as shown.
 """
