@@ -38,6 +38,10 @@ ENDED = "ENDED"
 LOST = "LOST"
 STOPPED = "STOPPED"
 
+READ_CHUNK = 1 << 20
+"""Most bytes taken from the SSH channel at a time: a read returns whatever is buffered, so a
+large limit means fewer, bigger appends when data pours in, and no wait when it trickles."""
+
 
 class Node(Protocol):
     """What the tail needs from :class:`redfix_tui.node.NodeConnection`."""
@@ -121,7 +125,7 @@ class RemoteTail:
         on_state: StateCallback | None = None,
         backoff: Backoff | None = None,
         offset: int = 0,
-        chunk_size: int = 65536,
+        chunk_size: int = READ_CHUNK,
     ) -> None:
         """Tail ``path`` on ``node`` into ``spool``, starting at byte ``offset`` of the file."""
         if not path or "\n" in path or "\0" in path:
@@ -233,7 +237,7 @@ class RemoteCommandStream:
         spool: LogSpool,
         *,
         on_state: StateCallback | None = None,
-        chunk_size: int = 65536,
+        chunk_size: int = READ_CHUNK,
     ) -> None:
         """Run ``command`` (already quoted by the caller) on ``node`` into ``spool``."""
         self.node = node
