@@ -116,8 +116,8 @@ class LogFollowMixin:
         self._extend_scans()
         self._last_sync = now
         self._rows = self.row_count
-        # Lines painted mid-flood scroll away before they could be shown again: don't keep them.
-        self._keep_lines = not flooding
+        # Lines painted while following a flood scroll away before they are shown again.
+        self._keep_lines = not (flooding and self.follow)
         self._scrollbar_lazy = flooding and now - self._scrollbar_synced < SCROLLBAR_INTERVAL
         try:
             self._sync_size()
@@ -139,7 +139,7 @@ class LogFollowMixin:
         height = self.scrollable_content_region.height or self.size.height
         if self.wrap:
             width = max(1, self.scrollable_content_region.width)
-            virtual = Size(width, rows + max(0, height - self._rows_fitting_at_end(height)))
+            virtual = Size(width, rows + max(0, height - self._rows_fitting_at_end(rows, height)))
         else:
             virtual = Size(self._max_width + self._gutter_width(), rows)
         if virtual != self.virtual_size:

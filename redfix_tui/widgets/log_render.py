@@ -163,10 +163,10 @@ class LogRenderMixin:
             return [strip]
         return list(strip.divide(range(width, strip.cell_length, width)))
 
-    def _rows_fitting_at_end(self, height: int) -> int:
-        """How many rows, counted back from the last, fit in ``height`` screen lines (wrap)."""
+    def _rows_fitting_at_end(self, rows: int, height: int) -> int:
+        """How many of ``rows``, counted back from the last, fit in ``height`` lines (wrap)."""
         used = fitted = 0
-        for row in range(self.row_count - 1, -1, -1):
+        for row in range(rows - 1, -1, -1):
             used += len(self._wrapped(self._row_line(row)))
             if used > height:
                 break
