@@ -51,6 +51,7 @@ class LocalShellServer:
         self.env = dict(env) if env is not None else None
         self.connections: set[asyncssh.SSHServerConnection] = set()
         self._processes: set[asyncio.subprocess.Process] = set()
+        self._handlers: set[asyncio.Task[None]] = set()
         self._acceptor: asyncssh.SSHAcceptor | None = None
         self.port = 0
         self.commands: list[str] = []
@@ -78,6 +79,10 @@ class LocalShellServer:
         return f"[{host}]:{self.port} {key}\n"
 
     async def _handle(self, process: asyncssh.SSHServerProcess) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
+            task.add_done_callback(self._handlers.discard)
         command = process.command or ""
         self.commands.append(command)
         try:
@@ -138,9 +143,8 @@ class LocalShellServer:
     async def close(self) -> None:
         """Stop listening, drop connections, kill remaining commands and reap them."""
         await self.drop_connections()
-        for proc in list(self._processes):
-            with contextlib.suppress(asyncio.TimeoutError, ProcessLookupError):
-                await asyncio.wait_for(proc.wait(), 5)
+        if self._handlers:  # each handler reaps its command and closes its pipes
+            await asyncio.wait(set(self._handlers), timeout=10)
         if self._acceptor is not None:
             self._acceptor.close()
             await self._acceptor.wait_closed()
