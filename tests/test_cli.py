@@ -67,3 +67,17 @@ def test_journal_subcommand_uses_config_lookup(tmp_path: Path) -> None:
     assert "— First\n" in text and "Body text." in text
     listed = run_cli("journal", "list", cwd=tmp_path)
     assert "— First" in listed.stdout
+
+
+def test_junit_subcommand(tmp_path: Path) -> None:
+    from redfix_tui.demo.tree import build_demo_node
+
+    node = build_demo_node(tmp_path / "node")
+    manual = node.runs_root / "manual"
+    result = run_cli("junit", str(manual), cwd=tmp_path)
+    assert result.returncode == 1, result.stderr  # a test failed
+    assert "test_restore_returns_state" in result.stdout
+    assert 'relation "ci_marker" does not exist' in result.stdout
+    bad = tmp_path / "bad.xml"
+    bad.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><testsuite/>')
+    assert run_cli("junit", str(bad), cwd=tmp_path).returncode == 2

@@ -6,7 +6,9 @@ the draft back.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import sys
 import threading
 import time
@@ -130,6 +132,42 @@ def test_killed_mid_edit_offers_the_draft_back(tmp_path: Path) -> None:
         assert "Unsaved thoughts" in screen or "restore" in screen.lower()
         again.send("y")
         again.wait_for(lambda s: "load flake" in s, timeout=10)
+    finally:
+        again.send("q")
+        time.sleep(0.3)
+        again.kill()
+
+
+def test_kill_9_loses_at_most_the_last_seconds(tmp_path: Path) -> None:
+    """``kill -9`` (no handler can run): the autosaved draft (every 3 s) comes back."""
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    log = tmp_path / "quiet.log"
+    log.write_text("one line\n")
+    tmux = console(demo, log)
+    try:
+        tmux.wait_for(lambda s: "one line" in s, timeout=30)
+        tmux.send("j")
+        tmux.wait_for(lambda s: "New entry" in s, timeout=10)
+        tmux.type("Crash-proof")
+        tmux.wait_for(lambda s: "— Crash-proof" in s, timeout=10)
+        tmux.send("Tab")
+        tmux.type("typed well before the crash")
+        tmux.wait_for(lambda s: "before the crash" in s, timeout=10)
+        time.sleep(3.5)  # one autosave interval
+        pid = tmux.pane_pid()
+        os.kill(pid, signal.SIGKILL)
+        tmux.wait_for(lambda s: tmux.dead(), timeout=10)
+    finally:
+        tmux.kill()
+    again = console(demo, log)
+    try:
+        again.wait_for(lambda s: "one line" in s, timeout=30)
+        again.send("j")
+        again.wait_for(lambda s: "draft" in s.lower(), timeout=10)
+        again.send("y")
+        again.wait_for(lambda s: "typed well before the crash" in s, timeout=10)
+        assert "Crash-proof" in again.capture()
     finally:
         again.send("q")
         time.sleep(0.3)

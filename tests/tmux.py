@@ -66,6 +66,10 @@ class Tmux:
             time.sleep(interval)
         raise TimeoutError(f"screen did not match within {timeout}s; last screen:\n{screen}")
 
+    def pane_pid(self) -> int:
+        """The pid of the command running in the pane."""
+        return int(self._tmux("display-message", "-p", "-t", self.session, "#{pane_pid}"))
+
     def dead(self) -> bool:
         """True when the command in the pane has exited."""
         out = self._tmux("display-message", "-p", "-t", self.session, "#{pane_dead}")
