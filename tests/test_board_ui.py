@@ -72,7 +72,9 @@ async def test_rerun_from_the_board(demo, tmp_path: Path) -> None:
         main = app.screen
         assert isinstance(main, MainScreen)
         board(app).focus()
-        await pilot.press("down")  # bluesky-pds → discourse: red in the sweep (upgrade)
+        # it starts on the recipe whose isolation rerun finished last (the demo's manual run)
+        assert board(app).selected.name == "mattermost-lts"
+        await pilot.press("up", "up", "up")  # → keycloak → gitea → discourse
         assert board(app).selected.name == "discourse"
         assert board(app).selected.sweep.verdict == "failed"
 

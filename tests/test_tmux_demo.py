@@ -32,9 +32,12 @@ def test_demo_lists_the_six_recipes_at_80x24(tmux_available, tmp_path) -> None:
         assert "connected" in screen
         assert "Recipes (6)" in screen
         assert len(screen.splitlines()) <= 24
-        # keyboard only: move down the list and see the detail line follow
-        tmux.send("Down")
-        tmux.wait_for(lambda s: "tag 0.8.1+3.5.0" in s, timeout=10)  # discourse's latest tag
+        # it starts on the recipe whose isolation rerun finished last, with that rerun's log
+        tmux.wait_for(lambda s: "mattermost-lts  tag 2.1.9+10.11.15" in s, timeout=10)
+        tmux.wait_for(lambda s: "verdict: FAIL mattermost-lts" in s, timeout=10)
+        # keyboard only: move up the list and see the detail line follow
+        tmux.send("Up")
+        tmux.wait_for(lambda s: "keycloak  tag 10.2.0+26.3.2" in s, timeout=10)
         tmux.send("q")
         tmux.wait_for(lambda s: tmux.dead(), timeout=10)
     finally:

@@ -31,7 +31,8 @@ def test_rerun_flow_keyboard_only(tmp_path: Path) -> None:
     tmux = console(demo)
     try:
         tmux.wait_for(lambda s: "keycloak" in s and "connected" in s, timeout=30)
-        tmux.send("Down")  # bluesky-pds → discourse (red in the sweep: upgrade)
+        tmux.wait_for(lambda s: "mattermost-lts  tag" in s, timeout=10)  # where it starts
+        tmux.send("Up", "Up", "Up")  # → keycloak → gitea → discourse (red in the sweep: upgrade)
         tmux.wait_for(lambda s: "discourse  tag 0.8.1+3.5.0" in s, timeout=10)
         tmux.send("r")
         screen = tmux.wait_for(lambda s: "Start an isolation rerun of discourse?" in s, timeout=10)

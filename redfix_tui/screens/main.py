@@ -159,11 +159,23 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
         self.statuses = statuses
         self.node_status = status
         bar.node_status = status
-        self.query_one(RecipeBoard).show(statuses, self.tracker.entries)
+        board = self.query_one(RecipeBoard)
+        first = not board.statuses
+        board.show(statuses, self.tracker.entries)
+        if first and status.active_rerun is None:
+            self._select_latest_isolation(board)
         self._show_detail()
         await self.track_runs(status)
         if status.in_flight:
             self.refresh_junit_if_running()
+
+    def _select_latest_isolation(self, board: RecipeBoard) -> None:
+        """Start on the recipe whose isolation rerun finished last (its log is the one to read)."""
+        runs = [s for s in self.statuses if s.isolation is not None and s.isolation.finished]
+        if runs:
+            latest = max(runs, key=lambda s: s.isolation.finished)  # type: ignore[union-attr]
+            if latest.name in board.rows:
+                board.move_cursor(row=board.get_row_index(latest.name))
 
     def action_refresh(self) -> None:
         """Refresh now."""
