@@ -102,73 +102,63 @@ def test_entry_with_log_evidence_while_streaming(tmp_path: Path) -> None:
         tmux.kill()
 
 
-def test_killed_mid_edit_offers_the_draft_back(tmp_path: Path) -> None:
+def quiet_console(tmp_path: Path) -> tuple[Tmux, Path, Path]:
+    """A console on a one-line log, with the journal editor open; (tmux, demo dir, log)."""
     demo = tmp_path / "demo"
     demo.mkdir()
     log = tmp_path / "quiet.log"
     log.write_text("one line\n")
     tmux = console(demo, log)
-    try:
-        tmux.wait_for(lambda s: "one line" in s, timeout=30)
-        tmux.send("j")
-        tmux.wait_for(lambda s: "New entry" in s, timeout=10)
-        tmux.type("Unsaved thoughts")
-        tmux.wait_for(lambda s: "— Unsaved thoughts" in s, timeout=10)
-        tmux.send("Tab")
-        tmux.type("mumble passed alone: load flake")
-        tmux.wait_for(lambda s: "load flake" in s, timeout=10)
-        tmux.kill()  # SIGHUP to the console, as a closed tmux window does
-    finally:
-        tmux.kill()
-    assert (
-        not (demo / "JOURNAL-redfix.md").exists()
-        or "Unsaved" not in (demo / "JOURNAL-redfix.md").read_text()
-    )
-    again = console(demo, log)
-    try:
-        again.wait_for(lambda s: "one line" in s, timeout=30)
-        again.send("j")
-        screen = again.wait_for(lambda s: "draft" in s.lower(), timeout=10)
-        assert "Unsaved thoughts" in screen or "restore" in screen.lower()
-        again.send("y")
-        again.wait_for(lambda s: "load flake" in s, timeout=10)
-    finally:
-        again.send("q")
-        time.sleep(0.3)
-        again.kill()
+    tmux.wait_for(lambda s: "one line" in s, timeout=30)
+    tmux.send("j")
+    tmux.wait_for(lambda s: "New entry" in s, timeout=10)
+    return tmux, demo, log
 
 
-def test_kill_9_loses_at_most_the_last_seconds(tmp_path: Path) -> None:
-    """``kill -9`` (no handler can run): the autosaved draft (every 3 s) comes back."""
-    demo = tmp_path / "demo"
-    demo.mkdir()
-    log = tmp_path / "quiet.log"
-    log.write_text("one line\n")
-    tmux = console(demo, log)
-    try:
-        tmux.wait_for(lambda s: "one line" in s, timeout=30)
-        tmux.send("j")
-        tmux.wait_for(lambda s: "New entry" in s, timeout=10)
-        tmux.type("Crash-proof")
-        tmux.wait_for(lambda s: "— Crash-proof" in s, timeout=10)
-        tmux.send("Tab")
-        tmux.type("typed well before the crash")
-        tmux.wait_for(lambda s: "before the crash" in s, timeout=10)
-        time.sleep(3.5)  # one autosave interval
-        pid = tmux.pane_pid()
-        os.kill(pid, signal.SIGKILL)
-        tmux.wait_for(lambda s: tmux.dead(), timeout=10)
-    finally:
-        tmux.kill()
+def draft_comes_back(demo: Path, log: Path, *texts: str) -> None:
+    """Start again on the same journal: the editor offers the draft, which holds ``texts``."""
     again = console(demo, log)
     try:
         again.wait_for(lambda s: "one line" in s, timeout=30)
         again.send("j")
         again.wait_for(lambda s: "draft" in s.lower(), timeout=10)
         again.send("y")
-        again.wait_for(lambda s: "typed well before the crash" in s, timeout=10)
-        assert "Crash-proof" in again.capture()
+        again.wait_for(lambda s: all(text in s for text in texts), timeout=10)
     finally:
         again.send("q")
         time.sleep(0.3)
         again.kill()
+
+
+def type_entry(tmux: Tmux, title: str, body: str) -> None:
+    """Type a title and a body, waiting until each shows."""
+    tmux.type(title)
+    tmux.wait_for(lambda s: f"— {title}" in s, timeout=10)
+    tmux.send("Tab")
+    tmux.type(body)
+    tmux.wait_for(lambda s: body in s, timeout=10)
+
+
+def test_killed_mid_edit_offers_the_draft_back(tmp_path: Path) -> None:
+    """SIGHUP (a closed tmux window): the draft is saved on the way out."""
+    tmux, demo, log = quiet_console(tmp_path)
+    try:
+        type_entry(tmux, "Unsaved thoughts", "mumble passed alone: load flake")
+    finally:
+        tmux.kill()  # SIGHUP to the console
+    journal = demo / "JOURNAL-redfix.md"
+    assert not journal.exists() or "Unsaved" not in journal.read_text()
+    draft_comes_back(demo, log, "Unsaved thoughts", "load flake")
+
+
+def test_kill_9_loses_at_most_the_last_seconds(tmp_path: Path) -> None:
+    """``kill -9`` (no handler can run): the autosaved draft (every 3 s) comes back."""
+    tmux, demo, log = quiet_console(tmp_path)
+    try:
+        type_entry(tmux, "Crash-proof", "typed well before the crash")
+        time.sleep(3.5)  # one autosave interval
+        os.kill(tmux.pane_pid(), signal.SIGKILL)
+        tmux.wait_for(lambda s: tmux.dead(), timeout=10)
+    finally:
+        tmux.kill()
+    draft_comes_back(demo, log, "Crash-proof", "typed well before the crash")
