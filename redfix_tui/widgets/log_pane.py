@@ -11,6 +11,7 @@ import time
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.widgets import Input, Static
 
 from redfix_tui.logs.spool import LogSpool
@@ -123,18 +124,21 @@ class LogPane(Vertical):
 
     def _set_state(self, state: StreamState) -> None:
         self._state = state
-        if not self.is_attached:
-            return  # a stream reporting after the pane went away (the app is closing)
-        self._refresh_state()
+        if not self._refresh_state():
+            return
         if state.status not in (CONNECTED, WAITING):
             # The stream stopped (ended, lost, reconnecting): show its last lines at once.
             self.log_view.flush()
 
-    def _refresh_state(self) -> None:
+    def _refresh_state(self) -> bool:
+        """Show the stream's state; False when the pane is going away (the app is closing)."""
         state = self._state
-        if state is None or not self.is_attached:
-            return  # a stream reporting after the pane went away (the app is closing)
-        line = self.query_one("#log-state", Static)
+        try:
+            line = self.query_one("#log-state", Static)
+        except NoMatches:
+            return False  # a stream reporting after the pane's children were removed
+        if state is None:
+            return True
         text = state.describe(time.monotonic())
         if text != self._state_text:
             # One fixed-height line: no layout needed (a layout repaints the whole screen).
@@ -148,6 +152,7 @@ class LogPane(Vertical):
             (LOST, "-lost"),
         ):
             line.set_class(state.status == status, css)
+        return True
 
     @property
     def state_text(self) -> str:
