@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from functools import partial
 
 from rich.text import Text
 from textual import work
@@ -53,6 +54,7 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
 
     BINDINGS = [
         Binding("ctrl+r", "refresh", "Refresh", id="main.refresh"),
+        Binding("b", "toggle_board", "Board", id="main.toggle_board"),
         Binding("tab", "app.focus_next", "Next pane", show=False, id="main.focus_next"),
         *JournalPaneMixin.JOURNAL_BINDINGS,
         *JUnitPaneMixin.JUNIT_BINDINGS,
@@ -177,6 +179,14 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
             if latest.name in board.rows:
                 board.move_cursor(row=board.get_row_index(latest.name))
 
+    def action_toggle_board(self) -> None:
+        """Hide the board to give the log the whole width (again to bring it back)."""
+        self.toggle_class("-board-hidden")
+        if self.has_class("-board-hidden"):
+            self.focus_log()
+        else:
+            self.query_one(RecipeBoard).focus()
+
     def action_refresh(self) -> None:
         """Refresh now."""
         self.refresh_node()
@@ -236,3 +246,22 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
         """Actions reachable by name from the command palette even when their pane is unfocused."""
         yield ("Refresh node state", "ctrl+r", self.action_refresh)
         yield from self.palette_board_commands()
+        for prefix, pane, view in (
+            ("Log", "log-pane", self.query_one(LogView)),
+            ("JUnit", "junit", self.junit_view.results_tree),
+        ):
+            bindings = view.BINDINGS if prefix == "Log" else JUnitView.BINDINGS
+            owner = view if prefix == "Log" else self.junit_view
+            for binding in bindings:
+                if isinstance(binding, Binding) and binding.description:
+                    yield (
+                        f"{prefix}: {binding.description}",
+                        f"key {binding.key.split(',')[0]} in the {prefix} pane",
+                        partial(self._pane_action, pane, view, owner, binding.action),
+                    )
+
+    async def _pane_action(self, pane: str, focus, owner, action: str) -> None:
+        """Show ``pane``, focus it and run one of its actions (from the command palette)."""
+        self.query_one("#switcher", ContentSwitcher).current = pane
+        focus.focus()
+        await self.app.run_action(action, owner)
