@@ -6,9 +6,11 @@ namespace). A case is built when its element closes and the element is freed at 
 grouped by their parent element: a run of cases under the same parent costs one ``getparent()``
 each, and the suite that holds them (the nearest ``<testsuite>`` ancestor, created on first use
 with its own ancestors) is looked up only when the parent changes. A result event before a case
-closes marks that case as notable; every other case is a pass and takes the fast path, which
-reads three attributes and never walks its children (its captured output is read on demand, see
-:func:`redfix_tui.junit.load.load_case_output`).
+closes marks that case as notable (its children are scanned); every other case is a pass. A
+passing pytest case takes the fast path: three attribute reads, a look at its first child to
+know whether it captured output (read on demand, see
+:func:`redfix_tui.junit.load.load_case_output`), and a :data:`~redfix_tui.junit.model.PassedRow`
+tuple that becomes a :class:`Case` only when its suite's cases are first read.
 
 Element vocabulary comes from junitparser's classes (including its xunit2 flavour). Elements are
 read directly rather than wrapped in junitparser objects: ``fromelem`` builds a throwaway element
@@ -26,7 +28,7 @@ from junitparser import Error, Failure, Skipped, SystemErr, SystemOut
 from junitparser.xunit2 import FlakyError, FlakyFailure, RerunError, RerunFailure, StackTrace
 from lxml import etree
 
-from .model import Case, Outcome, Status, Suite
+from .model import Case, Outcome, Status, Suite, parse_time
 from .safe_xml import XMLRejected, hardened_iterparse, one_line, reject_doctype, rejected_from
 
 OUTPUT_HEAD = 48 * 1024
@@ -58,16 +60,6 @@ def cap_output(text: str, head: int = OUTPUT_HEAD, tail: int = OUTPUT_TAIL) -> s
         return text
     omitted = len(text) - head - tail
     return f"{text[:head]}\n… {omitted:,} characters omitted …\n{text[-tail:]}"
-
-
-def _float(value: str | None) -> float | None:
-    """Parse a time attribute leniently (``1,234.5`` and blanks allowed)."""
-    if not value:
-        return None
-    try:
-        return float(value.replace(",", ""))
-    except ValueError:
-        return None
 
 
 def local(tag: Any) -> str:
@@ -146,15 +138,17 @@ class Builder:
     def _consume(self, events: Any) -> bool:
         """Handle every event; return whether any suite or case element was seen.
 
-        The common case, a passing pytest case, is built inline: attribute reads, one look at
-        its first child for captured output, and the node id from a per-classname cache.
+        The common case, a passing pytest case, is read inline into a :data:`PassedRow`: three
+        attribute reads, one look at its first child for captured output, and the node-id
+        prefix from a per-classname cache. Everything else goes through :meth:`_case`.
         """
         namespaced = self.namespaced
-        notable = seen = False
-        parent = cases = None
-        fast = False
+        notable = seen = fast = False
+        parent = suite = None
+        rows: list[Any] = []
         last_classname, prefix, file = None, "", ""
-        passed = _PASSED
+        count = self.count
+        outputs = (OUT, ERR)
         for _event, elem in events:
             tag = elem.tag
             if namespaced:
@@ -162,34 +156,28 @@ class Builder:
             if tag == "testcase":
                 up = elem.getparent()
                 if up is not parent:
-                    parent, cases = up, self._home(up)
+                    parent, suite = up, self._home(up)
+                    rows = suite.passed
                     fast = self.pytest and not self.in_case and self.located is False
                 if notable or not fast:
-                    cases.append(self._case(elem, notable))
+                    self.count = count
+                    suite.add(self._case(elem, notable))  # type: ignore[union-attr]
+                    count = self.count
                     notable = notable and self.in_case  # an enclosing case may own the result
                     fast = self.pytest and not self.in_case and self.located is False
                 else:
-                    get = elem.get
-                    name = get("name") or ""
-                    classname = get("classname") or ""
-                    seconds = get("time")
-                    try:
-                        duration = float(seconds) if seconds else None
-                    except ValueError:
-                        duration = _float(seconds)
+                    get = elem.get  # bytes keys skip lxml's encoding of the name
+                    name = get(b"name") or ""
+                    classname = get(b"classname") or ""
                     if classname != last_classname:
                         last_classname, (prefix, file) = classname, self._where(classname, None)
                     output = False
                     if len(elem):
                         first = elem[0].tag
-                        output = first in (OUT, ERR) or _has_output(elem)
-                    index = self.count
-                    self.count = index + 1
-                    test_id = f"{prefix}::{name}" if prefix else name
-                    cases.append(
-                        Case(name, classname, test_id, passed, duration, file, None, index, output)
-                    )
-                elem.clear(keep_tail=False)
+                        output = first in outputs or _has_output(elem)
+                    rows.append((name, classname, get(b"time"), output, count, prefix, file))
+                    count += 1
+                elem.clear()  # children, attributes, text (and tail: keep_tail=False)
             elif tag == "testsuite":
                 self._close_suite(elem)
                 seen = True
@@ -197,7 +185,8 @@ class Builder:
                 seen = True
             else:  # a result element: the case it is in (if any) did not simply pass
                 notable = True
-        return seen or bool(self.count)
+        self.count = count
+        return seen or bool(count)
 
     def _no_events(self, root: Any) -> str | None:
         """No suite or case element at all: explain the root, or ask for a namespaced pass."""
@@ -221,8 +210,8 @@ class Builder:
         """Whether ``elem`` is a suite element of this pass."""
         return (local(elem.tag) if self.namespaced else elem.tag) == "testsuite"
 
-    def _home(self, parent: Any) -> list[Case]:
-        """The case list for cases whose parent element is ``parent`` (sets :attr:`path`).
+    def _home(self, parent: Any) -> Suite:
+        """The suite of cases whose parent element is ``parent`` (sets :attr:`path`).
 
         That is the nearest enclosing suite's, or the file's top-level suite for cases outside
         any suite (Node's reporter puts them directly under ``<testsuites>``).
@@ -233,12 +222,12 @@ class Builder:
             parent = parent.getparent()
         if parent is not None:
             suite, self.path = self._suite(parent)
-            return suite.cases
+            return suite
         self.path = ""
         if self.loose is None:
             self.loose = Suite(name=self.root_name or "(top level)")
             self.suites.insert(0, self.loose)
-        return self.loose.cases
+        return self.loose
 
     def _suite(self, elem: Any) -> tuple[Suite, str]:
         """The suite of suite element ``elem`` and its path, made (after its ancestors) if new.
@@ -261,7 +250,7 @@ class Builder:
             self.pytest = self.pytest or name == "pytest"
             siblings = outer.suites
             path = f"{outer_path} > {name}" if outer_path and name else outer_path or name
-        suite = Suite(name=name, time=_float(elem.get("time")))
+        suite = Suite(name=name, time=parse_time(elem.get("time")))
         siblings.append(suite)
         self.open[elem] = entry = (suite, path)
         return entry
@@ -279,57 +268,57 @@ class Builder:
             while elem.getprevious() is not None:
                 del parent[0]
 
-    def _case(self, elem: Any, notable: bool) -> Case:
+    def _case(self, elem: Any, scan: bool) -> Case:
         """Build a case from a closed ``<testcase>`` element (freed by the caller).
 
         A passing case's captured output is not read (it is most of a big file): the case is
-        marked ``output_pending``. ``notable`` says a result element closed since the last case,
+        marked ``output_pending``. ``scan`` says a result element closed since the last case,
         so the children are scanned for the case's result.
         """
         final = flaky = None
         reruns = 0
-        if notable:
-            output = False
+        outs: list[Any] = []
+        errs: list[Any] = []
+        if scan:
             for child in elem:
                 tag = child.tag
                 if tag.__class__ is not str or tag[:1] == "{":
                     tag = local(tag)
-                if tag in (OUT, ERR):
-                    output = True
+                if tag == OUT:
+                    outs.append(child)
+                elif tag == ERR:
+                    errs.append(child)
                 elif tag in _FINAL_RANK:
                     if final is None or _FINAL_RANK[tag] < _FINAL_RANK[local(final.tag)]:
                         final = child
                 elif tag in _FLAKY or tag in _RERUN:
                     reruns += 1
                     flaky = flaky if flaky is not None else child
+            output = bool(outs or errs)
         else:
             output = _has_output(elem)
         get = elem.get
         name = get("name") or ""
         classname = get("classname") or ""
-        seconds = get("time")
-        try:
-            duration = float(seconds) if seconds else None
-        except ValueError:
-            duration = _float(seconds)
+        duration = parse_time(get("time"))
         index = self.count
         self.count = index + 1
         if self.pytest:
             if self.located is None:  # xunit1 writes file/line on every case, xunit2 never
                 self.located = get("file") is not None
             file = get("file") if self.located else None
-            where = self._where(classname, file)
-            test_id = f"{where[0]}::{name}" if where[0] else name
+            prefix, where = self._where(classname, file)
+            test_id = f"{prefix}::{name}" if prefix else name
             line = get("line") if self.located else None
             number = int(line) + 1 if line and line.isdigit() else None
             if final is None and flaky is None:
                 return Case(
-                    name, classname, test_id, _PASSED, duration, where[1], number, index, output
+                    name, classname, test_id, _PASSED, duration, where, number, index, output
                 )
-            case = self._notable(elem, final, flaky, reruns)
+            case = self._notable(elem, name, classname, final, flaky, reruns, outs, errs)
             case.test_id, case.time, case.index = test_id, duration, index
             if not case.file or case.status is Status.SKIPPED or case.status is Status.XFAIL:
-                case.file, case.line = where[1], number
+                case.file, case.line = where, number
             return case
         if final is None and flaky is None:
             case = Case(
@@ -337,7 +326,7 @@ class Builder:
             )
             self._identify(case, get("line"))
             return case
-        case = self._notable(elem, final, flaky, reruns)
+        case = self._notable(elem, name, classname, final, flaky, reruns, outs, errs)
         case.time, case.index = duration, index
         self._identify(case, None)
         return case
@@ -360,31 +349,41 @@ class Builder:
         prefix = classname if classname not in ("", name, "test") else self.path
         case.test_id = f"{prefix}::{name}" if prefix else name
 
-    def _notable(self, elem: Any, final: Any, flaky: Any, reruns: int) -> Case:
-        """A case that did not simply pass: read its result, traceback and output."""
-        outs = [child for child in elem if local(child.tag) == OUT]
-        errs = [child for child in elem if local(child.tag) == ERR]
-        stdout = cap_output("".join(o.text or "" for o in outs))
-        stderr = cap_output("".join(e.text or "" for e in errs))
+    @staticmethod
+    def _notable(
+        elem: Any,
+        name: str,
+        classname: str,
+        final: Any,
+        flaky: Any,
+        reruns: int,
+        outs: list[Any],
+        errs: list[Any],
+    ) -> Case:
+        """A case that did not simply pass: read its result, traceback and output (each once)."""
+        stdout = "".join([out.text or "" for out in outs])
+        stderr = "".join([err.text or "" for err in errs])
+        shown_out, shown_err = cap_output(stdout), cap_output(stderr)
         if final is None:
             final, status = flaky, Status.FLAKY
         else:
             tag = local(final.tag)
-            kind = final.get("type") or ""
             if tag == _FAILURE:
                 status = Status.FAILED
             elif tag == _ERROR:
                 status = Status.ERROR
             else:
-                status = Status.XFAIL if kind == "pytest.xfail" else Status.SKIPPED
+                is_xfail = final.get("type") == "pytest.xfail"
+                status = Status.XFAIL if is_xfail else Status.SKIPPED
+        kind = final.get("type") or ""
         message = final.get("message") or ""
         trace = final.text or ""
-        if not trace.strip():
+        if not trace or trace.isspace():
             stack = final.find(_STACK)
             trace = (stack.text or "") if stack is not None else ""
         trace = cap_output(trace.strip("\n"))
         if not message:
-            message = _first_line(trace) or _last_line(stdout)
+            message = _first_line(trace) or _last_line(shown_out)
         file = elem.get("file") or ""
         line = elem.get("line")
         number = int(line) if line and line.isdigit() else None
@@ -394,15 +393,14 @@ class Builder:
                 file, number = location
         outcome = Outcome(
             message,
-            final.get("type") or "",
+            kind,
             trace,
-            stdout,
-            stderr,
+            shown_out,
+            shown_err,
             reruns,
-            sum(len(o.text or "") for o in outs),
-            sum(len(e.text or "") for e in errs),
+            len(stdout),
+            len(stderr),
         )
-        name, classname = elem.get("name") or "", elem.get("classname") or ""
         return Case(name, classname, "", status, None, file, number, outcome=outcome)
 
 

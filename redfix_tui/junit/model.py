@@ -2,13 +2,15 @@
 
 A :class:`Run` is every JUnit file of one CI run plus its ``results.json``; a :class:`JUnitFile`
 holds its suites or, when it could not be read, a one-line ``error``. Cases are kept failures
-first. Loading lives in :mod:`redfix_tui.junit.load`.
+first; passing cases may be held as raw rows until first read (see :class:`Suite`). Loading
+lives in :mod:`redfix_tui.junit.load`.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -200,16 +202,83 @@ class Case:
         return f"{self.file}:{self.line}" if self.line else self.file
 
 
+PassedRow = tuple[str, str, "str | None", bool, int, str, str]
+"""A passing pytest case as read, made into a :class:`Case` only when its suite's cases are
+first read: name, classname, ``time`` as written, has captured output, index, id prefix, file."""
+
+_MAKING = threading.Lock()
+"""Held while a suite makes its rows into cases (loaded in a worker, read in the UI thread)."""
+
+
+def parse_time(value: str | None) -> float | None:
+    """Parse a ``time`` attribute leniently (``1,234.5`` and blanks allowed, junk is None)."""
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        try:
+            return float(value.replace(",", ""))
+        except ValueError:
+            return None
+
+
+def _made(items: list[Case | PassedRow]) -> list[Case]:
+    """``items`` with every :data:`PassedRow` made into its :class:`Case`."""
+    passed = Status.PASSED
+    made: list[Case] = []
+    add = made.append
+    for item in items:
+        if item.__class__ is not tuple:
+            add(item)  # type: ignore[arg-type]
+            continue
+        name, classname, seconds, output, index, prefix, file = item  # type: ignore[misc]
+        try:
+            time = float(seconds) if seconds else None
+        except ValueError:
+            time = parse_time(seconds)
+        test_id = f"{prefix}::{name}" if prefix else name
+        add(Case(name, classname, test_id, passed, time, file, None, index, output))
+    return made
+
+
 @dataclass(slots=True)
 class Suite:
-    """A ``<testsuite>``: its cases (failures first), nested suites and counts."""
+    """A ``<testsuite>``: its cases (failures first), nested suites and counts.
+
+    Cases are held as ``notable`` (did not simply pass) and ``passed``, where the loader may put
+    :data:`PassedRow` tuples: a big file is mostly passing cases in suites nobody opens, so they
+    become :class:`Case` objects the first time :attr:`cases` is read.
+    """
 
     name: str
-    cases: list[Case] = field(default_factory=list)
     suites: list[Suite] = field(default_factory=list)
     time: float | None = None
     stdout: str = ""
     counts: Counts = field(default_factory=Counts)
+    notable: list[Case] = field(default_factory=list)
+    """Cases that did not simply pass: failures first once finished, else document order."""
+    passed: list[Case | PassedRow] = field(default_factory=list, repr=False)
+    """Passing cases in document order (rows until :attr:`cases` is first read)."""
+    _cases: list[Case] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def cases(self) -> list[Case]:
+        """Every case of this suite (not nested ones): failures first, then passes in order."""
+        cases = self._cases
+        if cases is None:
+            with _MAKING:  # a worker and the UI thread must see the same Case objects
+                cases = self._cases
+                if cases is None:
+                    made = _made(self.passed)
+                    self.passed = made  # type: ignore[assignment]
+                    cases = self._cases = self.notable + made
+        return cases
+
+    def add(self, case: Case) -> None:
+        """Add a case read from the file (document order)."""
+        (self.passed if case.status is Status.PASSED else self.notable).append(case)
+        self._cases = None
 
     def iter_cases(self) -> Iterator[Case]:
         """Every case in this suite and its nested suites, depth first."""
@@ -219,16 +288,15 @@ class Suite:
 
     def finish(self) -> None:
         """Sort failures first and compute counts (nested suites included)."""
-        passed = Status.PASSED
-        notable = [case for case in self.cases if case.status is not passed]
         counts = Counts()
+        notable = self.notable
         if notable:
             notable.sort(key=lambda case: STATUS_RANK[case.status])
             for case in notable:
                 counts.add(case.status)
-            self.cases = notable + [case for case in self.cases if case.status is passed]
-        counts.passed = len(self.cases) - len(notable)
-        counts.total = len(self.cases)
+        counts.passed = len(self.passed)
+        counts.total = len(notable) + len(self.passed)
+        self._cases = None
         for suite in self.suites:
             suite.finish()
             counts.merge(suite.counts)

@@ -199,9 +199,9 @@ def failures(root: TreeItem) -> list[TreeItem]:
             for child in item.children:
                 if child.has_problems:
                     visit(child)
-            for case in item.suite.cases:
+            for case in item.suite.notable:
                 if not case.bad:
-                    break  # cases are kept failures first
+                    break  # kept failures first
                 found.append(_case_item(case, item.stage, item.file))
         elif item.has_problems:
             for child in item.children:
