@@ -10,63 +10,31 @@ closes marks that case as notable (its children are scanned); every other case i
 passing pytest case takes the fast path: three attribute reads, a look at its first child to
 know whether it captured output (read on demand, see
 :func:`redfix_tui.junit.load.load_case_output`), and a :data:`~redfix_tui.junit.model.PassedRow`
-tuple that becomes a :class:`Case` only when its suite's cases are first read.
-
-Element vocabulary comes from junitparser's classes (including its xunit2 flavour). Elements are
-read directly rather than wrapped in junitparser objects: ``fromelem`` builds a throwaway element
-per call, and the per-case budget (≤ 2× a plain iterparse pass, see benchmarks/bench_junit.py)
-leaves no room for that.
+tuple that becomes a :class:`Case` only when its suite's cases are first read. What a case left
+behind (result, traceback, output) is read by :mod:`redfix_tui.junit.results`.
 """
 
 from __future__ import annotations
 
-import re
 from itertools import chain
 from typing import IO, Any
 
-from junitparser import Error, Failure, Skipped, SystemErr, SystemOut
-from junitparser.xunit2 import FlakyError, FlakyFailure, RerunError, RerunFailure, StackTrace
 from lxml import etree
 
-from .model import Case, Outcome, Status, Suite, parse_time
+from .model import Case, Status, Suite, parse_time
+from .results import ERR, OUT, RESULTS, Children, cap_output, has_output, local, read_result
 from .safe_xml import XMLRejected, hardened_iterparse, one_line, reject_doctype, rejected_from
 
-OUTPUT_HEAD = 48 * 1024
-"""Characters kept from the start of long captured output."""
-OUTPUT_TAIL = 16 * 1024
-"""Characters kept from the end of long captured output."""
-
-OUT, ERR = SystemOut._tag, SystemErr._tag
-_FAILURE, _ERROR, _SKIPPED, _STACK = Failure._tag, Error._tag, Skipped._tag, StackTrace._tag
 _PASSED = Status.PASSED
-_FINAL_RANK = {_FAILURE: 0, _ERROR: 1, _SKIPPED: 2}
-_FLAKY = frozenset({FlakyFailure._tag, FlakyError._tag})
-_RERUN = frozenset({RerunFailure._tag, RerunError._tag})
-_RESULTS = (*_FINAL_RANK, *sorted(_FLAKY), *sorted(_RERUN))
-_PY_LOCATION = re.compile(r"^([^\s:][^:\n]*\.py):(\d+): ", re.MULTILINE)
-_JS_LOCATION = re.compile(r"\(file://([^:()\n]+):(\d+):\d+\)")
+_NOTHING = Children(None)
+"""The children of a case that was not scanned."""
 
 CONTAINERS = ("testsuites", "testsuite", "testcase")
 """The structural elements, by local name."""
-TAGS = (*CONTAINERS, *(f"{{*}}{tag}" for tag in _RESULTS))
+TAGS = (*CONTAINERS, *(f"{{*}}{tag}" for tag in RESULTS))
 """Event filter of the first pass: un-namespaced structure, result elements in any namespace."""
-ANY_NS_TAGS = tuple(f"{{*}}{tag}" for tag in (*CONTAINERS, *_RESULTS))
+ANY_NS_TAGS = tuple(f"{{*}}{tag}" for tag in (*CONTAINERS, *RESULTS))
 """Event filter of the second pass, for documents whose structure is namespaced."""
-
-
-def cap_output(text: str, head: int = OUTPUT_HEAD, tail: int = OUTPUT_TAIL) -> str:
-    """Keep the first ``head`` and last ``tail`` characters of ``text`` with a note between."""
-    if len(text) <= head + tail:
-        return text
-    omitted = len(text) - head - tail
-    return f"{text[:head]}\n… {omitted:,} characters omitted …\n{text[-tail:]}"
-
-
-def local(tag: Any) -> str:
-    """The local name of an element tag ("" for comments and processing instructions)."""
-    if not isinstance(tag, str):
-        return ""
-    return tag.rpartition("}")[2] if tag[:1] == "{" else tag
 
 
 def pytest_test_id(classname: str, name: str, file: str = "") -> str:
@@ -82,17 +50,6 @@ def pytest_test_id(classname: str, name: str, file: str = "") -> str:
     module, classes = parts[:cut], parts[cut:]
     path = "/".join(module) + ".py" if module else ""
     return "::".join(p for p in (path, *classes, name) if p)
-
-
-def _has_output(elem: Any) -> bool:
-    """Whether a case element has ``<system-out>``/``<system-err>`` children (first one checked
-    without a scan: that is where runners put it when there is no result element)."""
-    if not len(elem):
-        return False
-    tag = elem[0].tag
-    if tag in (OUT, ERR):
-        return True
-    return any(local(child.tag) in (OUT, ERR) for child in elem)
 
 
 class Builder:
@@ -174,7 +131,7 @@ class Builder:
                     output = False
                     if len(elem):
                         first = elem[0].tag
-                        output = first in outputs or _has_output(elem)
+                        output = first in outputs or has_output(elem)
                     rows.append((name, classname, get(b"time"), output, count, prefix, file))
                     count += 1
                 elem.clear()  # children, attributes, text (and tail: keep_tail=False)
@@ -275,28 +232,11 @@ class Builder:
         marked ``output_pending``. ``scan`` says a result element closed since the last case,
         so the children are scanned for the case's result.
         """
-        final = flaky = None
-        reruns = 0
-        outs: list[Any] = []
-        errs: list[Any] = []
         if scan:
-            for child in elem:
-                tag = child.tag
-                if tag.__class__ is not str or tag[:1] == "{":
-                    tag = local(tag)
-                if tag == OUT:
-                    outs.append(child)
-                elif tag == ERR:
-                    errs.append(child)
-                elif tag in _FINAL_RANK:
-                    if final is None or _FINAL_RANK[tag] < _FINAL_RANK[local(final.tag)]:
-                        final = child
-                elif tag in _FLAKY or tag in _RERUN:
-                    reruns += 1
-                    flaky = flaky if flaky is not None else child
-            output = bool(outs or errs)
+            children = Children(elem)
+            output = bool(children.outs or children.errs)
         else:
-            output = _has_output(elem)
+            children, output = _NOTHING, has_output(elem)
         get = elem.get
         name = get("name") or ""
         classname = get("classname") or ""
@@ -311,22 +251,22 @@ class Builder:
             test_id = f"{prefix}::{name}" if prefix else name
             line = get("line") if self.located else None
             number = int(line) + 1 if line and line.isdigit() else None
-            if final is None and flaky is None:
+            if children.result is None:
                 return Case(
                     name, classname, test_id, _PASSED, duration, where, number, index, output
                 )
-            case = self._notable(elem, name, classname, final, flaky, reruns, outs, errs)
+            case = read_result(elem, name, classname, children)
             case.test_id, case.time, case.index = test_id, duration, index
             if not case.file or case.status is Status.SKIPPED or case.status is Status.XFAIL:
                 case.file, case.line = where, number
             return case
-        if final is None and flaky is None:
+        if children.result is None:
             case = Case(
                 name, classname, "", _PASSED, duration, get("file") or "", None, index, output
             )
             self._identify(case, get("line"))
             return case
-        case = self._notable(elem, name, classname, final, flaky, reruns, outs, errs)
+        case = read_result(elem, name, classname, children)
         case.time, case.index = duration, index
         self._identify(case, None)
         return case
@@ -349,92 +289,9 @@ class Builder:
         prefix = classname if classname not in ("", name, "test") else self.path
         case.test_id = f"{prefix}::{name}" if prefix else name
 
-    @staticmethod
-    def _notable(
-        elem: Any,
-        name: str,
-        classname: str,
-        final: Any,
-        flaky: Any,
-        reruns: int,
-        outs: list[Any],
-        errs: list[Any],
-    ) -> Case:
-        """A case that did not simply pass: read its result, traceback and output (each once)."""
-        stdout = "".join([out.text or "" for out in outs])
-        stderr = "".join([err.text or "" for err in errs])
-        shown_out, shown_err = cap_output(stdout), cap_output(stderr)
-        if final is None:
-            final, status = flaky, Status.FLAKY
-        else:
-            tag = local(final.tag)
-            if tag == _FAILURE:
-                status = Status.FAILED
-            elif tag == _ERROR:
-                status = Status.ERROR
-            else:
-                is_xfail = final.get("type") == "pytest.xfail"
-                status = Status.XFAIL if is_xfail else Status.SKIPPED
-        kind = final.get("type") or ""
-        message = final.get("message") or ""
-        trace = final.text or ""
-        if not trace or trace.isspace():
-            stack = final.find(_STACK)
-            trace = (stack.text or "") if stack is not None else ""
-        trace = cap_output(trace.strip("\n"))
-        if not message:
-            message = _first_line(trace) or _last_line(shown_out)
-        file = elem.get("file") or ""
-        line = elem.get("line")
-        number = int(line) if line and line.isdigit() else None
-        if status in (Status.FAILED, Status.ERROR, Status.FLAKY) and trace:
-            location = _location(trace)
-            if location and (not file or location[0] == file):
-                file, number = location
-        outcome = Outcome(
-            message,
-            kind,
-            trace,
-            shown_out,
-            shown_err,
-            reruns,
-            len(stdout),
-            len(stderr),
-        )
-        return Case(name, classname, "", status, None, file, number, outcome=outcome)
-
 
 def _pytest_where(classname: str, file: str | None) -> tuple[str, str]:
     """For a pytest classname (and xunit1 file): the node-id prefix and the test file."""
     prefix = pytest_test_id(classname, "", file or "")
     module = prefix.split("::", 1)[0]
     return prefix, file or (module if module.endswith(".py") else "")
-
-
-def _location(trace: str) -> tuple[str, int] | None:
-    """Where a traceback says the failure happened (last pytest frame, or a JS frame)."""
-    last = trace[trace.rfind("\n") + 1 :]
-    found = _PY_LOCATION.match(last)
-    if found:
-        return found.group(1), int(found.group(2))
-    matches = _PY_LOCATION.findall(trace[-8192:])
-    if matches:
-        return matches[-1][0], int(matches[-1][1])
-    found = _JS_LOCATION.search(trace)
-    return (found.group(1), int(found.group(2))) if found else None
-
-
-def _first_line(text: str) -> str:
-    """The first non-blank line of ``text``, stripped."""
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
-
-
-def _last_line(text: str) -> str:
-    """The last non-blank line of ``text``, stripped."""
-    for line in reversed(text.splitlines()):
-        if line.strip():
-            return line.strip()
-    return ""

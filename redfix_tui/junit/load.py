@@ -17,18 +17,9 @@ from typing import IO, Any
 
 from lxml import etree
 
-from .builder import (
-    ANY_NS_TAGS,
-    ERR,
-    OUT,
-    OUTPUT_HEAD,
-    OUTPUT_TAIL,
-    Builder,
-    cap_output,
-    local,
-    pytest_test_id,
-)
+from .builder import ANY_NS_TAGS, Builder, pytest_test_id
 from .model import UNKNOWN_STAGE, Case, JUnitFile, Run, split_junit_name
+from .results import ERR, OUT, OUTPUT_HEAD, OUTPUT_TAIL, cap_output, local
 from .safe_xml import PROLOG_WINDOW, XMLRejected, check_prolog, hardened_iterparse, one_line
 
 __all__ = ["OUTPUT_HEAD", "OUTPUT_TAIL", "cap_output", "pytest_test_id"]
