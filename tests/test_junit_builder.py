@@ -1,5 +1,5 @@
 """The streaming builder: cases find their suite however they are wrapped, results are never
-missed, and passing pytest cases become Case objects only when their suite is read."""
+missed, and passing cases become Case objects only when their suite is read."""
 
 from __future__ import annotations
 
@@ -73,6 +73,29 @@ def test_results_in_other_namespaces_are_not_missed() -> None:
     cases = _by_name(whole)
     assert cases["ok"].test_id == "tests/a/test_b.py::ok" and cases["ok"].output_pending
     assert cases["bad"].status is Status.FAILED and whole.counts.total == 2
+
+
+def test_passing_cases_of_other_runners_keep_their_ids_files_and_lines() -> None:
+    jf = _load(
+        b'<testsuites><testsuite name="outer"><testsuite name="web">'
+        b'<testcase name="renders" classname="ui.Page" file="src/page.js" line="7" time="1,5"/>'
+        b'<testcase name="test" classname="test"/><testcase name="bare"/>'
+        b'<testcase name="t" classname="tests.a.test_b" file="tests/a/test_b.py" line="3"/>'
+        b"</testsuite></testsuite></testsuites>"
+    )
+    cases = _by_name(jf)
+    page = cases["renders"]
+    assert (page.test_id, page.file, page.line, page.time) == (
+        "ui.Page::renders",
+        "src/page.js",
+        7,
+        15.0,
+    )
+    assert (
+        cases["test"].test_id == "outer > web::test"
+        and cases["bare"].test_id == "outer > web::bare"
+    )
+    assert cases["t"].test_id == "tests/a/test_b.py::t" and cases["t"].line == 3  # pytest's rules
 
 
 def _pytest_file(cases: int) -> bytes:

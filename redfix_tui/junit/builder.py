@@ -7,11 +7,11 @@ grouped by their parent element: a run of cases under the same parent costs one 
 each, and the suite that holds them (the nearest ``<testsuite>`` ancestor, created on first use
 with its own ancestors) is looked up only when the parent changes. A result event before a case
 closes marks that case as notable (its children are scanned); every other case is a pass. A
-passing pytest case takes the fast path: three attribute reads, a look at its first child to
-know whether it captured output (read on demand, see
-:func:`redfix_tui.junit.load.load_case_output`), and a :data:`~redfix_tui.junit.model.PassedRow`
-tuple that becomes a :class:`Case` only when its suite's cases are first read. What a case left
-behind (result, traceback, output) is read by :mod:`redfix_tui.junit.results`.
+passing case takes the fast path: its attribute reads, a look at its first child to know whether
+it captured output (read on demand, see :func:`redfix_tui.junit.load.load_case_output`), and a
+:data:`~redfix_tui.junit.model.PassedRow` tuple that becomes a :class:`Case` only when its
+suite's cases are first read. What a case left behind (result, traceback, output) is read by
+:mod:`redfix_tui.junit.results`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from .safe_xml import XMLRejected, hardened_iterparse, one_line, reject_doctype,
 _PASSED = Status.PASSED
 _NOTHING = Children(None)
 """The children of a case that was not scanned."""
+_SLOW, _PYTEST, _PLAIN = 0, 1, 2
+"""How passing cases are read: by :meth:`Builder._case`, or inline (pytest xunit2, others)."""
 
 CONTAINERS = ("testsuites", "testsuite", "testcase")
 """The structural elements, by local name."""
@@ -95,14 +97,16 @@ class Builder:
     def _consume(self, events: Any) -> bool:
         """Handle every event; return whether any suite or case element was seen.
 
-        The common case, a passing pytest case, is read inline into a :data:`PassedRow`: three
-        attribute reads, one look at its first child for captured output, and the node-id
-        prefix from a per-classname cache. Everything else goes through :meth:`_case`.
+        The common case, a passing case, is read inline into a :data:`PassedRow`: its attributes,
+        one look at its first child for captured output, and its id prefix (for pytest from a
+        per-classname cache). Everything else goes through :meth:`_case`.
         """
         namespaced = self.namespaced
-        notable = seen = fast = False
+        notable = seen = False
+        mode = _SLOW
         parent = suite = None
         rows: list[Any] = []
+        path = ""
         last_classname, prefix, file = None, "", ""
         count = self.count
         outputs = (OUT, ERR)
@@ -114,36 +118,56 @@ class Builder:
                 up = elem.getparent()
                 if up is not parent:
                     parent, suite = up, self._home(up)
-                    rows = suite.passed
-                    fast = self.pytest and not self.in_case and self.located is False
-                if notable or not fast:
-                    self.count = count
-                    suite.add(self._case(elem, notable))  # type: ignore[union-attr]
-                    count = self.count
-                    notable = notable and self.in_case  # an enclosing case may own the result
-                    fast = self.pytest and not self.in_case and self.located is False
-                else:
+                    rows, path, mode = suite.passed, self.path, self._mode()
+                if not notable and mode is not _SLOW:
                     get = elem.get  # bytes keys skip lxml's encoding of the name
                     name = get(b"name") or ""
                     classname = get(b"classname") or ""
-                    if classname != last_classname:
-                        last_classname, (prefix, file) = classname, self._where(classname, None)
-                    output = False
-                    if len(elem):
-                        first = elem[0].tag
-                        output = first in outputs or has_output(elem)
-                    rows.append((name, classname, get(b"time"), output, count, prefix, file))
-                    count += 1
-                elem.clear()  # children, attributes, text (and tail: keep_tail=False)
+                    number = None
+                    if mode is _PYTEST:
+                        if classname != last_classname:
+                            last_classname, (prefix, file) = classname, self._where(classname, None)
+                    else:
+                        last_classname = None
+                        file = get(b"file") or ""
+                        line = get(b"line")
+                        number = int(line) if line and line.isdigit() else None
+                        prefix = classname if classname not in ("", name, "test") else path
+                    if mode is _PYTEST or file[-3:] != ".py":  # else pytest's id rules: slow path
+                        output = False
+                        if len(elem):
+                            first = elem[0].tag
+                            output = first in outputs or has_output(elem)
+                        rows.append(
+                            (name, classname, get(b"time"), output, count, prefix, file, number)
+                        )
+                        count += 1
+                        elem.clear()  # children, attributes, text (and tail: keep_tail=False)
+                        continue
+                self.count = count
+                suite.add(self._case(elem, notable))  # type: ignore[union-attr]
+                count = self.count
+                notable = notable and self.in_case  # an enclosing case may own the result
+                mode = self._mode()
+                elem.clear()
             elif tag == "testsuite":
                 self._close_suite(elem)
                 seen = True
+                mode = self._mode()  # an empty suite named "pytest" makes the file pytest's
             elif tag == "testsuites":
                 seen = True
             else:  # a result element: the case it is in (if any) did not simply pass
                 notable = True
         self.count = count
         return seen or bool(count)
+
+    def _mode(self) -> int:
+        """How passing cases under the current parent are read: one by one, or inline."""
+        if self.in_case:
+            return _SLOW
+        if self.pytest:
+            return _PYTEST if self.located is False else _SLOW  # xunit1 carries file and line
+        return _PLAIN
 
     def _no_events(self, root: Any) -> str | None:
         """No suite or case element at all: explain the root, or ask for a namespaced pass."""

@@ -202,9 +202,9 @@ class Case:
         return f"{self.file}:{self.line}" if self.line else self.file
 
 
-PassedRow = tuple[str, str, "str | None", bool, int, str, str]
-"""A passing pytest case as read, made into a :class:`Case` only when its suite's cases are
-first read: name, classname, ``time`` as written, has captured output, index, id prefix, file."""
+PassedRow = tuple[str, str, "str | None", bool, int, str, str, "int | None"]
+"""A passing case as read, made into a :class:`Case` only when its suite's cases are first read:
+name, classname, ``time`` as written, has captured output, index, id prefix, file, line."""
 
 _MAKING = threading.Lock()
 """Held while a suite makes its rows into cases (loaded in a worker, read in the UI thread)."""
@@ -232,13 +232,13 @@ def _made(items: list[Case | PassedRow]) -> list[Case]:
         if item.__class__ is not tuple:
             add(item)  # type: ignore[arg-type]
             continue
-        name, classname, seconds, output, index, prefix, file = item  # type: ignore[misc]
+        name, classname, seconds, output, index, prefix, file, line = item  # type: ignore[misc]
         try:
             time = float(seconds) if seconds else None
         except ValueError:
             time = parse_time(seconds)
         test_id = f"{prefix}::{name}" if prefix else name
-        add(Case(name, classname, test_id, passed, time, file, None, index, output))
+        add(Case(name, classname, test_id, passed, time, file, line, index, output))
     return made
 
 
