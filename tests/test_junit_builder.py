@@ -98,6 +98,22 @@ def test_passing_cases_of_other_runners_keep_their_ids_files_and_lines() -> None
     assert cases["t"].test_id == "tests/a/test_b.py::t" and cases["t"].line == 3  # pytest's rules
 
 
+def test_pytest_xunit1_cases_keep_file_and_one_based_line() -> None:
+    jf = _load(
+        b'<testsuites><testsuite name="pytest">'
+        b'<testcase classname="tests.a.test_b.TestK" name="t1" file="tests/a/test_b.py" line="4"/>'
+        b'<testcase classname="tests.a.test_b" name="t2" file="tests/a/test_b.py" line="9"/>'
+        b"</testsuite></testsuites>"
+    )
+    cases = _by_name(jf)
+    assert cases["t1"].test_id == "tests/a/test_b.py::TestK::t1" and cases["t1"].line == 5
+    assert (cases["t2"].test_id, cases["t2"].file, cases["t2"].line) == (
+        "tests/a/test_b.py::t2",
+        "tests/a/test_b.py",
+        10,
+    )
+
+
 def _pytest_file(cases: int) -> bytes:
     """xunit2-shaped pytest output: cases 3, 10, 17, ... fail, every case but the 5th has output."""
     body = []

@@ -28,8 +28,9 @@ from .safe_xml import XMLRejected, hardened_iterparse, one_line, reject_doctype,
 _PASSED = Status.PASSED
 _NOTHING = Children(None)
 """The children of a case that was not scanned."""
-_SLOW, _PYTEST, _PLAIN = 0, 1, 2
-"""How passing cases are read: by :meth:`Builder._case`, or inline (pytest xunit2, others)."""
+_SLOW, _PYTEST, _XUNIT1, _PLAIN = 0, 1, 2, 3
+"""How passing cases are read: by :meth:`Builder._case`, or inline (pytest's xunit2 and xunit1,
+other runners)."""
 
 CONTAINERS = ("testsuites", "testsuite", "testcase")
 """The structural elements, by local name."""
@@ -127,13 +128,18 @@ class Builder:
                     if mode is _PYTEST:
                         if classname != last_classname:
                             last_classname, (prefix, file) = classname, self._where(classname, None)
+                    elif mode is _XUNIT1:
+                        last_classname = None
+                        prefix, file = self._where(classname, get(b"file"))
+                        line = get(b"line")
+                        number = int(line) + 1 if line and line.isdigit() else None
                     else:
                         last_classname = None
                         file = get(b"file") or ""
                         line = get(b"line")
                         number = int(line) if line and line.isdigit() else None
                         prefix = classname if classname not in ("", name, "test") else path
-                    if mode is _PYTEST or file[-3:] != ".py":  # else pytest's id rules: slow path
+                    if mode is not _PLAIN or file[-3:] != ".py":  # else pytest's id rules
                         output = False
                         if len(elem):
                             first = elem[0].tag
@@ -165,8 +171,8 @@ class Builder:
         """How passing cases under the current parent are read: one by one, or inline."""
         if self.in_case:
             return _SLOW
-        if self.pytest:
-            return _PYTEST if self.located is False else _SLOW  # xunit1 carries file and line
+        if self.pytest:  # xunit1 writes file and line on every case, xunit2 never
+            return _SLOW if self.located is None else _XUNIT1 if self.located else _PYTEST
         return _PLAIN
 
     def _no_events(self, root: Any) -> str | None:
