@@ -3,14 +3,21 @@ missed, and passing cases become Case objects only when their suite is read."""
 
 from __future__ import annotations
 
+import io
 import random
+import time
 from collections import Counter
+from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from redfix_tui.junit import Status, load_junit_bytes
+from redfix_tui.junit.builder import Builder
 from redfix_tui.junit.model import Case, JUnitFile, Run, Suite
+from redfix_tui.junit.safe_xml import XMLRejected
 from redfix_tui.junit.tree import build_tree, failures
+from tests.junit_samples import LOLZ
 
 HEAD = b'<?xml version="1.0" encoding="utf-8"?>\n'
 
@@ -112,6 +119,27 @@ def test_pytest_xunit1_cases_keep_file_and_one_based_line() -> None:
         "tests/a/test_b.py",
         10,
     )
+
+
+def test_a_doctype_past_the_prolog_check_is_still_rejected(tmp_path: Path) -> None:
+    """The builder only sees end events; its own checks must still refuse DTDs and entities."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET-4242")
+    docs = [
+        LOLZ,
+        b'<?xml version="1.0"?><!DOCTYPE t [<!ENTITY x SYSTEM "file://%s">]>'
+        b'<testsuite name="s"><testcase name="c"><failure>&x;</failure></testcase></testsuite>'
+        % str(secret).encode(),
+        b'<?xml version="1.0"?><!DOCTYPE t [<!ENTITY x "inner">]>'
+        b'<testsuite name="s"><testcase name="&x;"/></testsuite>',
+    ]
+    for doc in docs:
+        builder = Builder()
+        start = time.perf_counter()
+        with pytest.raises(XMLRejected) as raised:
+            builder.feed(io.BytesIO(doc))
+        assert time.perf_counter() - start < 1.0
+        assert "TOPSECRET" not in raised.value.reason and not builder.suites
 
 
 def _pytest_file(cases: int) -> bytes:
