@@ -120,15 +120,15 @@ class Builder:
                 if up is not parent:
                     parent, suite = up, self._home(up)
                     rows, path, mode = suite.passed, self.path, self._mode()
-                if not notable and mode is not _SLOW:
+                if not notable and mode != _SLOW:
                     get = elem.get  # bytes keys skip lxml's encoding of the name
                     name = get(b"name") or ""
                     classname = get(b"classname") or ""
                     number = None
-                    if mode is _PYTEST:
+                    if mode == _PYTEST:
                         if classname != last_classname:
                             last_classname, (prefix, file) = classname, self._where(classname, None)
-                    elif mode is _XUNIT1:
+                    elif mode == _XUNIT1:
                         last_classname = None
                         prefix, file = self._where(classname, get(b"file"))
                         line = get(b"line")
@@ -139,7 +139,7 @@ class Builder:
                         line = get(b"line")
                         number = int(line) if line and line.isdigit() else None
                         prefix = classname if classname not in ("", name, "test") else path
-                    if mode is not _PLAIN or file[-3:] != ".py":  # else pytest's id rules
+                    if mode != _PLAIN or file[-3:] != ".py":  # else pytest's id rules
                         output = False
                         if len(elem):
                             first = elem[0].tag
