@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import signal
+import threading
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -16,6 +18,9 @@ from textual.screen import Screen
 
 from . import __version__
 from .session import Session
+
+SHUTDOWN_GRACE_S = 3.0
+"""How long a signalled console may take to close its session and exit."""
 
 
 def styles_dir() -> Path:
@@ -48,7 +53,7 @@ class RedfixApp(App[None]):
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGHUP, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(signum, self._on_hangup)
+                loop.add_signal_handler(signum, self._on_signal, signum)
 
     def on_ready(self) -> None:
         """Move start-up's objects out of the collector's way once the first frame is up.
@@ -59,15 +64,31 @@ class RedfixApp(App[None]):
         gc.collect()
         gc.freeze()
 
-    def _on_hangup(self) -> None:
-        """Save every open draft first (the terminal may already be gone), then exit."""
+    def _on_signal(self, signum: int) -> None:
+        """Save every open draft at once, then shut down (see :meth:`_shut_down`)."""
         from .widgets.journal_editor import JournalEditor
 
         for screen in self.screen_stack:
             for editor in screen.query(JournalEditor):
                 with contextlib.suppress(Exception):
                     editor.save_draft()
-        self.exit()
+        asyncio.get_running_loop().create_task(self._shut_down(signum))
+
+    async def _shut_down(self, signum: int) -> None:
+        """Close the node session (the demo's commands with it), then leave.
+
+        After SIGHUP the terminal is gone and Textual's orderly exit can wait forever on it, so
+        the process ends at once; after SIGTERM it exits normally, with a watchdog behind it.
+        Reruns on the node are detached and never depend on this process.
+        """
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.session.close(), SHUTDOWN_GRACE_S)
+        if signum == signal.SIGHUP:
+            os._exit(128 + signum)
+        watchdog = threading.Timer(SHUTDOWN_GRACE_S, os._exit, args=(128 + signum,))
+        watchdog.daemon = True
+        watchdog.start()
+        self.exit(return_code=128 + signum)
 
     def get_default_screen(self) -> Screen:
         """The main screen."""

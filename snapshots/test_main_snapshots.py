@@ -15,7 +15,6 @@ from test_board_snapshots import app, inject
 from redfix_tui.demo.tree import build_demo_node
 from redfix_tui.junit.load import load_run_from_bytes
 from redfix_tui.logs.spool import LogSpool
-from redfix_tui.widgets.junit_view import JUnitView
 from redfix_tui.widgets.log_pane import LogPane
 from redfix_tui.widgets.log_view import LogView
 
@@ -73,8 +72,8 @@ def test_junit_pane_over_the_log_120x36(snap_compare, demo_root: Path) -> None:
             for p in sorted((run_dir / "junit").glob("*.xml"))
         }
         run = load_run_from_bytes("manual", files, (run_dir / "results.json").read_bytes())
+        view = await screen.ensure_junit_view()
         screen.query_one("#switcher").current = "junit"
-        view = screen.query_one(JUnitView)
         view.show_run(run)
         view.results_tree.focus()
         await pilot.pause()

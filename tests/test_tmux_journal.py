@@ -40,6 +40,11 @@ class Writer(threading.Thread):
                 time.sleep(0.05)
 
 
+def newest(screen: str) -> int:
+    """The highest streamed line number on the screen."""
+    return max((int(n) for n in re.findall(r"stream line (\d+) ", screen)), default=0)
+
+
 def console(demo: Path, log: Path, width: int = 100, height: int = 30) -> Tmux:
     return Tmux(
         [sys.executable, "-m", "redfix_tui", "--demo-dir", str(demo), "log", str(log)],
@@ -58,7 +63,7 @@ def test_entry_with_log_evidence_while_streaming(tmp_path: Path) -> None:
     writer.start()
     tmux = console(demo, log)
     try:
-        tmux.wait_for(lambda s: "stream line 20 " in s, timeout=30)
+        tmux.wait_for(lambda s: newest(s) >= 20, timeout=30)
         tmux.send("Tab")  # board → log view
         tmux.wait_for(lambda s: "Follow" in s or "Search" in s, timeout=10)
         tmux.send("v")
@@ -90,9 +95,6 @@ def test_entry_with_log_evidence_while_streaming(tmp_path: Path) -> None:
         tmux.send("Escape")
         tmux.wait_for(lambda s: re.search(r"PAUSED — \d+ new lines", s) is not None, timeout=10)
         tmux.send("G")
-
-        def newest(screen: str) -> int:
-            return max((int(n) for n in re.findall(r"stream line (\d+) ", screen)), default=0)
 
         tmux.wait_for(lambda s: newest(s) >= max(writer.count - 40, lines_when_saved + 10), 15)
     finally:
@@ -144,8 +146,13 @@ def test_killed_mid_edit_offers_the_draft_back(tmp_path: Path) -> None:
     tmux, demo, log = quiet_console(tmp_path)
     try:
         type_entry(tmux, "Unsaved thoughts", "mumble passed alone: load flake")
+        pid = tmux.pane_pid()
     finally:
         tmux.kill()  # SIGHUP to the console
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{pid}").exists(), "the console outlived its terminal"
     journal = demo / "JOURNAL-redfix.md"
     assert not journal.exists() or "Unsaved" not in journal.read_text()
     draft_comes_back(demo, log, "Unsaved thoughts", "load flake")

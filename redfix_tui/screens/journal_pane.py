@@ -7,14 +7,15 @@ small. The editor is mounted on demand and removed when closed; its draft outliv
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.css.query import NoMatches
 
 from ..evidence import Evidence
-from ..widgets.journal_editor import JournalEditor
-from ..widgets.log_view import LogView
-from ..widgets.recipe_board import RecipeBoard
+
+if TYPE_CHECKING:  # the editor is imported when first opened (start-up stays light)
+    from ..widgets.journal_editor import JournalEditor
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class JournalPaneMixin:
     def journal_editor(self) -> JournalEditor | None:
         """The open editor, if any."""
         try:
-            return self.query_one("#journal", JournalEditor)  # type: ignore[attr-defined]
+            return self.query_one("#journal")  # type: ignore[attr-defined]
         except NoMatches:
             return None
 
@@ -47,6 +48,8 @@ class JournalPaneMixin:
         """Mount the editor beside the log (over it on narrow terminals) and focus it."""
         editor = self.journal_editor
         if editor is None:
+            from ..widgets.journal_editor import JournalEditor
+
             session = self.session  # type: ignore[attr-defined]
             editor = JournalEditor(
                 session.journal_path, phase=session.phase, now=session.clock, id="journal"
@@ -69,12 +72,12 @@ class JournalPaneMixin:
 
     # Handlers are named (not @on-decorated): Textual collects @on only from classes it builds.
 
-    def on_log_view_evidence_requested(self, event: LogView.EvidenceRequested) -> None:
+    def on_log_view_evidence_requested(self, event) -> None:
         """Log lines → the draft."""
         event.stop()
         self.insert_evidence(event.evidence)
 
-    def on_recipe_board_evidence_requested(self, event: RecipeBoard.EvidenceRequested) -> None:
+    def on_recipe_board_evidence_requested(self, event) -> None:
         """Recipe identity → the draft."""
         event.stop()
         self.insert_evidence(event.evidence)
@@ -83,7 +86,7 @@ class JournalPaneMixin:
         """The M1 tracker table → the draft (it was also copied to the clipboard)."""
         self.insert_evidence(MarkdownSnippet(event.markdown))
 
-    def on_journal_editor_closed(self, event: JournalEditor.Closed) -> None:
+    def on_journal_editor_closed(self, event) -> None:
         """Remove the editor and give the keyboard back to the log."""
         self.remove_class("-journal-open")  # type: ignore[attr-defined]
         self._fit()  # type: ignore[attr-defined]
@@ -92,7 +95,7 @@ class JournalPaneMixin:
             editor.remove()
         self.focus_log()  # type: ignore[attr-defined]
 
-    def on_journal_editor_saved(self, event: JournalEditor.Saved) -> None:
+    def on_journal_editor_saved(self, event) -> None:
         """Confirm the save."""
         merged = " (after changes made meanwhile by someone else, kept)" if event.merged else ""
         self.notify(f"saved “{event.entry.title}”{merged}", title="Journal", timeout=4)  # type: ignore[attr-defined]

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.binding import Binding
 from textual.widgets import ContentSwitcher
 
-from ..junit.load import load_run_from_bytes
-from ..junit.remote import RemoteRun, changed_paths, fetch_run
 from ..node import NodeError
 from ..recipes import RecipeStatus, RunSummary
-from ..widgets.junit_view import JUnitView
 from ..widgets.log_view import LogView
+
+if TYPE_CHECKING:  # the JUnit side is imported and mounted on first use (start-up stays light)
+    from ..junit.remote import RemoteRun
+    from ..widgets.junit_view import JUnitView
 
 SETTLE_S = 0.3
 """A freshly opened log counts as loaded once its line count holds still this long."""
@@ -37,8 +39,21 @@ class JUnitPaneMixin:
 
     @property
     def junit_view(self) -> JUnitView:
-        """The drill-down widget."""
-        return self.query_one(JUnitView)  # type: ignore[attr-defined]
+        """The drill-down widget (see :meth:`ensure_junit_view`)."""
+        return self.query_one("#junit")  # type: ignore[attr-defined]
+
+    async def ensure_junit_view(self) -> JUnitView:
+        """Mount the drill-down in the switcher on first use; return it."""
+        from textual.css.query import NoMatches
+
+        from ..widgets.junit_view import JUnitView
+
+        try:
+            return self.query_one("#junit", JUnitView)  # type: ignore[attr-defined]
+        except NoMatches:
+            view = JUnitView(id="junit")
+            await self.query_one("#switcher", ContentSwitcher).mount(view)  # type: ignore[attr-defined]
+            return view
 
     def _runs_of(self, recipe: str | None) -> tuple[RunSummary | None, RunSummary | None]:
         """(run to show, run to compare with) for ``recipe``: isolation first, then sweep."""
@@ -52,15 +67,16 @@ class JUnitPaneMixin:
             return status.isolation, status.sweep
         return status.sweep, None
 
-    def action_toggle_junit(self) -> None:
+    async def action_toggle_junit(self) -> None:
         """Show the JUnit drill-down for the selected recipe, or go back to the log."""
         switcher = self.query_one("#switcher", ContentSwitcher)  # type: ignore[attr-defined]
         if switcher.current == "junit":
             switcher.current = "log-pane"
             self.focus_log()  # type: ignore[attr-defined]
             return
+        view = await self.ensure_junit_view()
         switcher.current = "junit"
-        self.junit_view.results_tree.focus()
+        view.results_tree.focus()
         self.load_junit()
 
     def junit_shown(self) -> bool:
@@ -70,6 +86,9 @@ class JUnitPaneMixin:
     @work(group="junit-fetch", exclusive=True, exit_on_error=False)
     async def load_junit(self, *, only_if_changed: bool = False) -> None:
         """Fetch the selected recipe's run (and its comparison run) and show it."""
+        from ..junit.load import load_run_from_bytes
+        from ..junit.remote import changed_paths, fetch_run
+
         recipe = self.selected  # type: ignore[attr-defined]
         shown, other = self._runs_of(recipe)
         session = self.session  # type: ignore[attr-defined]
@@ -107,12 +126,12 @@ class JUnitPaneMixin:
         if self.junit_shown() and self._junit_recipe is not None:
             self.load_junit(only_if_changed=True)
 
-    def on_junit_view_evidence_requested(self, event: JUnitView.EvidenceRequested) -> None:
+    def on_junit_view_evidence_requested(self, event) -> None:
         """A failing case → the journal draft."""
         event.stop()
         self.insert_evidence(event.evidence)  # type: ignore[attr-defined]
 
-    def on_junit_view_jump_to_log(self, event: JUnitView.JumpToLog) -> None:
+    def on_junit_view_jump_to_log(self, event) -> None:
         """Show the log of the case's run at the line where the case ran."""
         event.stop()
         recipe = self._junit_recipe or self.selected  # type: ignore[attr-defined]

@@ -20,7 +20,6 @@ from ..recipes import RecipeStatus, age_text
 from ..runs import NodeStatus
 from ..session import Session
 from ..tracker import Tracker, TrackerError
-from ..widgets.junit_view import JUnitView
 from ..widgets.log_pane import LogPane
 from ..widgets.log_view import LogView
 from ..widgets.recipe_board import RecipeBoard
@@ -87,7 +86,6 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
                 yield RecipeDetail(id="detail")
                 with ContentSwitcher(initial="log-pane", id="switcher"):
                     yield LogPane(id="log-pane")
-                    yield JUnitView(id="junit")
         yield NodeStatusBar(id="status", clock=clock, tick=self.tick)
         yield Footer()
 
@@ -246,22 +244,33 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
         """Actions reachable by name from the command palette even when their pane is unfocused."""
         yield ("Refresh node state", "ctrl+r", self.action_refresh)
         yield from self.palette_board_commands()
-        for prefix, pane, view in (
-            ("Log", "log-pane", self.query_one(LogView)),
-            ("JUnit", "junit", self.junit_view.results_tree),
-        ):
-            bindings = view.BINDINGS if prefix == "Log" else JUnitView.BINDINGS
-            owner = view if prefix == "Log" else self.junit_view
-            for binding in bindings:
-                if isinstance(binding, Binding) and binding.description:
-                    yield (
-                        f"{prefix}: {binding.description}",
-                        f"key {binding.key.split(',')[0]} in the {prefix} pane",
-                        partial(self._pane_action, pane, view, owner, binding.action),
-                    )
+        log = self.query_one(LogView)
+        for binding in log.BINDINGS:
+            if isinstance(binding, Binding) and binding.description:
+                yield (
+                    f"Log: {binding.description}",
+                    f"key {binding.key.split(',')[0]} in the log",
+                    partial(self._pane_action, "log-pane", binding.action),
+                )
+        from ..widgets.junit_view import JUnitView
 
-    async def _pane_action(self, pane: str, focus, owner, action: str) -> None:
+        for binding in JUnitView.BINDINGS:
+            if isinstance(binding, Binding) and binding.description:
+                yield (
+                    f"JUnit: {binding.description}",
+                    f"key {binding.key.split(',')[0]} in the JUnit pane",
+                    partial(self._pane_action, "junit", binding.action),
+                )
+
+    async def _pane_action(self, pane: str, action: str) -> None:
         """Show ``pane``, focus it and run one of its actions (from the command palette)."""
+        if pane == "junit":
+            owner = await self.ensure_junit_view()
+            focus = owner.results_tree
+            if self._junit_recipe != self.selected:
+                self.load_junit()
+        else:
+            owner = focus = self.query_one(LogView)
         self.query_one("#switcher", ContentSwitcher).current = pane
         focus.focus()
         await self.app.run_action(action, owner)
