@@ -54,6 +54,8 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
     BINDINGS = [
         Binding("ctrl+r", "refresh", "Refresh", id="main.refresh"),
         Binding("b", "toggle_board", "Board", id="main.toggle_board"),
+        Binding("o", "open_log", "Open log", id="main.open_log"),
+        Binding("O", "follow_recipe_log", "Recipe log", id="main.follow_recipe_log"),
         Binding("tab", "app.focus_next", "Next pane", show=False, id="main.focus_next"),
         *JournalPaneMixin.JOURNAL_BINDINGS,
         *JUnitPaneMixin.JUNIT_BINDINGS,
@@ -176,6 +178,30 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
             latest = max(runs, key=lambda s: s.isolation.finished)  # type: ignore[union-attr]
             if latest.name in board.rows:
                 board.move_cursor(row=board.get_row_index(latest.name))
+
+    def action_open_log(self) -> None:
+        """Open another log by path: on the node, or ``local:PATH`` on this machine."""
+        from ..widgets.open_log import OpenLogDialog
+
+        def opened(target: tuple[str, str] | None) -> None:
+            if target is None:
+                return
+            kind, path = target
+            self.session.open_log = path  # the board's selection no longer changes the log
+            if kind == "local":
+                self._following = None
+                self.query_one(LogPane).open_local(path)
+            else:
+                self.follow_log(path)
+            self.query_one("#switcher", ContentSwitcher).current = "log-pane"
+            self.focus_log()
+
+        self.app.push_screen(OpenLogDialog(self._following or ""), opened)
+
+    def action_follow_recipe_log(self) -> None:
+        """Go back to following the selected recipe's rerun log."""
+        self.session.open_log = None
+        self._follow_selected()
 
     def action_toggle_board(self) -> None:
         """Hide the board to give the log the whole width (again to bring it back)."""
