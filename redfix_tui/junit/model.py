@@ -2,8 +2,9 @@
 
 A :class:`Run` is every JUnit file of one CI run plus its ``results.json``; a :class:`JUnitFile`
 holds its suites or, when it could not be read, a one-line ``error``. Cases are kept failures
-first; passing cases may be held as raw rows until first read (see :class:`Suite`). Loading
-lives in :mod:`redfix_tui.junit.load`.
+first; passing cases may be held as raw rows until first read (see :class:`Suite`). Statuses and
+counts live in :mod:`redfix_tui.junit.status`, cases in :mod:`redfix_tui.junit.case`; their names
+are re-exported here. Loading lives in :mod:`redfix_tui.junit.load`.
 """
 
 from __future__ import annotations
@@ -13,34 +14,29 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
 
+from .case import Case, Outcome, PassedRow, made_cases, parse_time
+from .status import BAD, STATUS_RANK, Counts, Status
 
-class Status(StrEnum):
-    """The outcome of one test case."""
-
-    PASSED = "passed"
-    FAILED = "failed"
-    ERROR = "error"
-    SKIPPED = "skipped"
-    XFAIL = "xfail"
-    FLAKY = "flaky"
-
-
-STATUS_RANK = {
-    Status.FAILED: 0,
-    Status.ERROR: 1,
-    Status.FLAKY: 2,
-    Status.SKIPPED: 3,
-    Status.XFAIL: 4,
-    Status.PASSED: 5,
-}
-"""Sort key: failures and errors first, passes last."""
-
-BAD = frozenset({Status.FAILED, Status.ERROR})
-"""Statuses that make a run red."""
+__all__ = [
+    "BAD",
+    "STAGE_ORDER",
+    "STATUS_RANK",
+    "UNKNOWN_STAGE",
+    "Case",
+    "Counts",
+    "JUnitFile",
+    "Outcome",
+    "PassedRow",
+    "Run",
+    "Status",
+    "Suite",
+    "parse_time",
+    "split_junit_name",
+    "stage_sort_key",
+]
 
 STAGE_ORDER = ("install", "upgrade", "backup", "restore", "custom")
 """The canonical order of the harness stages; other stages follow alphabetically."""
@@ -55,191 +51,8 @@ def stage_sort_key(stage: str) -> tuple[int, str]:
     return (len(STAGE_ORDER) + (1 if stage == UNKNOWN_STAGE else 0), stage)
 
 
-@dataclass(slots=True)
-class Counts:
-    """How many cases ended in each status."""
-
-    total: int = 0
-    passed: int = 0
-    failed: int = 0
-    errors: int = 0
-    skipped: int = 0
-    xfail: int = 0
-    flaky: int = 0
-
-    def add(self, status: Status) -> None:
-        """Count one case of ``status``."""
-        self.total += 1
-        if status is Status.PASSED:
-            self.passed += 1
-        elif status is Status.FAILED:
-            self.failed += 1
-        elif status is Status.ERROR:
-            self.errors += 1
-        elif status is Status.SKIPPED:
-            self.skipped += 1
-        elif status is Status.XFAIL:
-            self.xfail += 1
-        else:
-            self.flaky += 1
-
-    def merge(self, other: Counts) -> None:
-        """Add ``other``'s numbers to these."""
-        self.total += other.total
-        self.passed += other.passed
-        self.failed += other.failed
-        self.errors += other.errors
-        self.skipped += other.skipped
-        self.xfail += other.xfail
-        self.flaky += other.flaky
-
-    @property
-    def bad(self) -> int:
-        """Failed plus errored cases."""
-        return self.failed + self.errors
-
-    def summary(self) -> str:
-        """Short text such as ``12 tests: 10 passed, 1 failed, 1 skipped``."""
-        parts = [
-            f"{n} {label}"
-            for n, label in (
-                (self.passed, "passed"),
-                (self.failed, "failed"),
-                (self.errors, "errors" if self.errors != 1 else "error"),
-                (self.flaky, "flaky"),
-                (self.skipped, "skipped"),
-                (self.xfail, "xfail"),
-            )
-            if n
-        ]
-        noun = "test" if self.total == 1 else "tests"
-        return f"{self.total} {noun}" + (": " + ", ".join(parts) if parts else "")
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What a case that did not simply pass left behind: result, traceback and output."""
-
-    message: str = ""
-    type: str = ""
-    traceback: str = ""
-    stdout: str = ""
-    """Captured stdout, capped (see ``stdout_size`` for the original length)."""
-    stderr: str = ""
-    reruns: int = 0
-    """Extra attempts recorded (Surefire rerun/flaky entries)."""
-    stdout_size: int = 0
-    stderr_size: int = 0
-
-
-_NO_OUTCOME = Outcome()
-
-
-@dataclass(slots=True)
-class Case:
-    """One test case: identity and outcome; details live in ``outcome`` (see the properties).
-
-    Passing cases (most of a big file) carry no :class:`Outcome`, which keeps loading fast and
-    small; their captured output, if any, is read on demand (``output_pending``).
-    """
-
-    name: str
-    classname: str = ""
-    test_id: str = ""
-    """pytest's node id (``tests/r/test_x.py::test_y``) when derivable, else ``classname::name``."""
-    status: Status = Status.PASSED
-    time: float | None = None
-    """Duration in seconds, when recorded."""
-    file: str = ""
-    line: int | None = None
-    """1-based line: where it failed when the traceback says so, else where it is defined."""
-    index: int = 0
-    """Position in the file (document order)."""
-    output_pending: bool = False
-    """Captured output exists but was not kept (passing case): see ``load_case_output``."""
-    outcome: Outcome | None = None
-
-    @property
-    def message(self) -> str:
-        """The failure/error/skip message ("" for a pass)."""
-        return (self.outcome or _NO_OUTCOME).message
-
-    @property
-    def type(self) -> str:
-        """The failure/error/skip type attribute (e.g. ``AssertionError``, ``pytest.xfail``)."""
-        return (self.outcome or _NO_OUTCOME).type
-
-    @property
-    def traceback(self) -> str:
-        """The failure's text (traceback or stack trace), capped."""
-        return (self.outcome or _NO_OUTCOME).traceback
-
-    @property
-    def stdout(self) -> str:
-        """Captured stdout, capped ("" when none or still pending)."""
-        return (self.outcome or _NO_OUTCOME).stdout
-
-    @property
-    def stderr(self) -> str:
-        """Captured stderr, capped ("" when none or still pending)."""
-        return (self.outcome or _NO_OUTCOME).stderr
-
-    @property
-    def reruns(self) -> int:
-        """Extra attempts recorded (Surefire rerun/flaky entries)."""
-        return (self.outcome or _NO_OUTCOME).reruns
-
-    @property
-    def bad(self) -> bool:
-        """Whether the case failed or errored."""
-        return self.status in BAD
-
-    @property
-    def location(self) -> str:
-        """``file:line`` (or just the file), empty when unknown."""
-        if not self.file:
-            return ""
-        return f"{self.file}:{self.line}" if self.line else self.file
-
-
-PassedRow = tuple[str, str, "str | None", bool, int, str, str, "int | None"]
-"""A passing case as read, made into a :class:`Case` only when its suite's cases are first read:
-name, classname, ``time`` as written, has captured output, index, id prefix, file, line."""
-
 _MAKING = threading.Lock()
 """Held while a suite makes its rows into cases (loaded in a worker, read in the UI thread)."""
-
-
-def parse_time(value: str | None) -> float | None:
-    """Parse a ``time`` attribute leniently (``1,234.5`` and blanks allowed, junk is None)."""
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        try:
-            return float(value.replace(",", ""))
-        except ValueError:
-            return None
-
-
-def _made(items: list[Case | PassedRow]) -> list[Case]:
-    """``items`` with every :data:`PassedRow` made into its :class:`Case`."""
-    passed = Status.PASSED
-    made: list[Case] = []
-    add = made.append
-    for item in items:
-        if item.__class__ is not tuple:
-            add(item)  # type: ignore[arg-type]
-            continue
-        name, classname, seconds, output, index, prefix, file, line = item  # type: ignore[misc]
-        try:
-            time = float(seconds) if seconds else None
-        except ValueError:
-            time = parse_time(seconds)
-        test_id = f"{prefix}::{name}" if prefix else name
-        add(Case(name, classname, test_id, passed, time, file, line, index, output))
-    return made
 
 
 @dataclass(slots=True)
@@ -270,7 +83,7 @@ class Suite:
             with _MAKING:  # a worker and the UI thread must see the same Case objects
                 cases = self._cases
                 if cases is None:
-                    made = _made(self.passed)
+                    made = made_cases(self.passed)
                     self.passed = made  # type: ignore[assignment]
                     cases = self._cases = self.notable + made
         return cases

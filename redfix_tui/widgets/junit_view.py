@@ -5,14 +5,16 @@ without colour. The detail pane shows the selected case's message, type, traceba
 highlighted), captured output (capped, so huge output never freezes the UI), file:line and
 duration. Loading runs in a thread worker (group ``junit``); passing cases' suites are filled in
 when expanded, so a 10,000-case file costs a handful of tree nodes up front.
+
+Labels live in :mod:`.junit_labels`, the detail renderers in :mod:`.junit_detail`, and filling
+and walking the tree in :mod:`.junit_nodes`; this module is the widget itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
-from rich.console import Group, RenderableType
-from rich.syntax import Syntax
+from rich.console import RenderableType
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,154 +23,25 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static, Tree
-from textual.widgets.tree import TreeNode
 from textual.worker import get_current_worker
 
 from redfix_tui.evidence import JUnitEvidence
-from redfix_tui.junit.compare import CaseChange, Comparison, Verdict, compare_runs
-from redfix_tui.junit.load import cap_output, load_case_output, load_run, load_run_from_bytes
-from redfix_tui.junit.model import Case, Outcome, Run, Status
-from redfix_tui.junit.tree import (
-    GLYPHS,
-    UNREADABLE_GLYPH,
-    Kind,
-    TreeItem,
-    badge,
-    build_tree,
-    suite_children,
+from redfix_tui.junit.compare import CaseChange, Comparison, compare_runs
+from redfix_tui.junit.load import load_case_output, load_run, load_run_from_bytes
+from redfix_tui.junit.model import Case, Run
+from redfix_tui.junit.tree import TreeItem, build_tree
+
+from .junit_detail import case_detail, change_detail, item_detail, with_output
+from .junit_labels import item_label
+from .junit_nodes import (
+    Data,
+    failure_nodes,
+    fill_comparison,
+    fill_node,
+    first_change,
+    next_failure,
+    reveal,
 )
-
-RENDER_HEAD = 12 * 1024
-"""Characters of long output rendered from the start."""
-RENDER_TAIL = 6 * 1024
-"""Characters of long output rendered from the end."""
-
-STATUS_STYLE = {
-    Status.PASSED: "green",
-    Status.FAILED: "bold red",
-    Status.ERROR: "bold magenta",
-    Status.SKIPPED: "yellow",
-    Status.FLAKY: "bold yellow",
-    Status.XFAIL: "cyan",
-}
-VERDICT_STYLE = {
-    Verdict.NEW_FAILURE: "bold red",
-    Verdict.STILL_FAILING: "red",
-    Verdict.FIXED: "green",
-    Verdict.FLAKY: "yellow",
-}
-
-Data = TreeItem | CaseChange | None
-
-
-def _glyph(status: Status | None) -> Text:
-    """A status glyph in its colour."""
-    if status is None:
-        return Text(UNREADABLE_GLYPH, style="bold red")
-    return Text(GLYPHS[status], style=STATUS_STYLE[status])
-
-
-def item_label(item: TreeItem) -> Text:
-    """The tree label of ``item``: glyph, name, then counts (all plain Text, no markup)."""
-    label = Text.assemble(_glyph(item.status), " ", item.label)
-    if item.counts is not None and item.kind is not Kind.CASE:
-        label.append(f"  {badge(item.counts)}", style="dim")
-    return label
-
-
-def change_label(change: CaseChange) -> Text:
-    """A comparison row: both statuses, the id and the verdict."""
-    first = _glyph(change.first.status) if change.first else Text("·")
-    second = _glyph(change.second.status) if change.second else Text("·")
-    label = Text.assemble(first, "→", second, " ", change.test_id, "  ")
-    label.append(change.verdict.value, style=VERDICT_STYLE.get(change.verdict, "dim"))
-    return label
-
-
-def _section(title: str, body: RenderableType) -> list[RenderableType]:
-    """A titled block of the detail pane."""
-    return [Text(title, style="bold underline"), body, Text("")]
-
-
-def _capped(text: str) -> str:
-    """Output cut to what the detail pane renders, with a note in the middle."""
-    return cap_output(text, RENDER_HEAD, RENDER_TAIL)
-
-
-def traceback_renderable(text: str) -> RenderableType:
-    """A traceback, highlighted as Python when it looks like one."""
-    text = _capped(text)
-    if "Traceback (most recent call last)" in text:
-        lexer = "pytb"
-    elif "\nE   " in text or text.startswith(("def ", "self = ", "@")) or ".py:" in text:
-        lexer = "python"
-    else:
-        return Text(text)
-    return Syntax(text, lexer, theme="ansi_dark", word_wrap=True, background_color="default")
-
-
-def case_detail(case: Case, stage: str, junit_path: str, pending: bool) -> RenderableType:
-    """Everything about one case, for the detail pane."""
-    head = Text.assemble(_glyph(case.status), " ", (case.status.value.upper(), "bold"), " ")
-    head.append(case.test_id or case.name, style="bold")
-    facts = [f"stage {stage}"]
-    if case.location:
-        facts.append(case.location)
-    if case.time is not None:
-        facts.append(f"{case.time:.3f} s")
-    if case.reruns:
-        facts.append(f"{case.reruns} rerun(s)")
-    parts: list[RenderableType] = [head, Text(" · ".join(facts), style="dim"), Text("")]
-    if case.message:
-        parts += _section("Message", Text(_capped(case.message)))
-    if case.type:
-        parts += _section("Type", Text(case.type))
-    if case.traceback:
-        parts += _section("Traceback", traceback_renderable(case.traceback))
-    if pending:
-        parts += _section("Output", Text("loading captured output…", style="dim"))
-    for title, text in (("Captured stdout", case.stdout), ("Captured stderr", case.stderr)):
-        if text:
-            parts += _section(title, Text(_capped(text)))
-    parts.append(Text(f"junit {junit_path}", style="dim"))
-    return Group(*parts)
-
-
-def item_detail(item: TreeItem) -> RenderableType:
-    """The detail pane for a run, stage, suite or unreadable file."""
-    if item.kind is Kind.BAD_FILE and item.file is not None:
-        jf = item.file
-        lines = [
-            Text.assemble(_glyph(None), " ", (jf.name, "bold")),
-            Text(f"could not be read: {jf.error}"),
-            Text(f"{jf.path} · {jf.size:,} bytes", style="dim"),
-        ]
-        if jf.truncated:
-            lines.append(Text("It will be read again when it grows.", style="italic"))
-        return Group(*lines)
-    lines = [Text.assemble(_glyph(item.status), " ", (item.label, "bold"))]
-    if item.counts is not None:
-        lines.append(Text(item.counts.summary()))
-    return Group(*lines)
-
-
-def change_detail(change: CaseChange, comparison: Comparison) -> RenderableType:
-    """Both sides of a compared case."""
-    parts: list[RenderableType] = [
-        Text.assemble((change.test_id, "bold"), f"  ({change.stage})"),
-        Text(change.verdict.value, style=VERDICT_STYLE.get(change.verdict, "")),
-    ]
-    if change.hint:
-        parts.append(Text(f"hint: {change.hint}", style="italic"))
-    for label, case in (
-        (comparison.first_label, change.first),
-        (comparison.second_label, change.second),
-    ):
-        status = case.status.value if case else "absent"
-        parts += [Text(""), Text(f"{label}: {status}", style="bold")]
-        if case is not None and case.message:
-            parts.append(Text(_capped(case.message)))
-    return Group(*parts)
 
 
 class JUnitView(Widget, can_focus=False):
@@ -265,31 +138,20 @@ class JUnitView(Widget, can_focus=False):
         self.root_item = build_tree(run)
         tree = self.results_tree
         tree.reset(item_label(self.root_item), self.root_item)
-        self._fill(tree.root, self.root_item)
+        fill_node(tree.root, self.root_item)
         tree.root.expand()
-        failing = self._failure_nodes()
+        failing = failure_nodes(tree)
         target = failing[0] if failing else tree.root
-        self._reveal(target)
+        reveal(tree, target)
         self._show_detail(target.data)
         self.post_message(self.RunShown(run))
-
-    def _fill(self, node: TreeNode[Data], item: TreeItem) -> None:
-        """Add ``item``'s children under ``node``; failing branches are filled at once."""
-        children = suite_children(item) if item.suite is not None else item.children
-        for child in children:
-            if child.kind is Kind.CASE or child.kind is Kind.BAD_FILE or child.kind is Kind.NOTE:
-                node.add_leaf(item_label(child), child)
-                continue
-            sub = node.add(item_label(child), child, expand=child.has_problems)
-            if child.has_problems:
-                self._fill(sub, child)
 
     @on(Tree.NodeExpanded, "#junit-tree")
     def _expand_lazily(self, event: Tree.NodeExpanded[Data]) -> None:
         """Fill a passing suite's cases the first time it is opened."""
         node, item = event.node, event.node.data
         if isinstance(item, TreeItem) and not node.children and item is not self.root_item:
-            self._fill(node, item)
+            fill_node(node, item)
 
     def load_paths(self, paths: list[str]) -> None:
         """Load a local run directory (first path) in a thread worker, then show it."""
@@ -342,29 +204,11 @@ class JUnitView(Widget, can_focus=False):
         )
         tree = self.results_tree
         tree.reset(Text(f"{first.run_id} {first_label} ↔ {second.run_id} {second_label}"), None)
-        for stage in comparison.stages:
-            changed = [c for c in stage.changes if c.verdict is not Verdict.UNCHANGED]
-            unchanged = len(stage.changes) - len(changed)
-            label = Text(stage.stage, style="bold")
-            for verdict in (
-                Verdict.NEW_FAILURE,
-                Verdict.STILL_FAILING,
-                Verdict.FIXED,
-                Verdict.FLAKY,
-            ):
-                if number := stage.count(verdict):
-                    label.append(f"  {number} {verdict.value}", style=VERDICT_STYLE[verdict])
-            label.append(f"  {unchanged} unchanged", style="dim")
-            node = tree.root.add(label, None, expand=bool(changed))
-            for change in changed:
-                node.add_leaf(change_label(change), change)
+        fill_comparison(tree.root, comparison)
         tree.root.expand()
-        nodes = [node for node in self._tree_nodes() if isinstance(node.data, CaseChange)]
-        first_change = next((n for n in nodes if self._is_failure(n.data)), None) or next(
-            iter(nodes), None
-        )
-        self._reveal(first_change or tree.root)
-        self._show_detail(first_change.data if first_change else None)
+        first = first_change(tree)
+        reveal(tree, first or tree.root)
+        self._show_detail(first.data if first else None)
 
     def action_toggle_comparison(self) -> None:
         """Switch between the run and its comparison with the second run."""
@@ -377,53 +221,14 @@ class JUnitView(Widget, can_focus=False):
 
     # -- navigation and actions ----------------------------------------------------------------
 
-    def _tree_nodes(self) -> Iterator[TreeNode[Data]]:
-        """Every node below the root, depth first (display order)."""
-        stack = list(reversed(self.results_tree.root.children))
-        while stack:
-            node = stack.pop()
-            yield node
-            stack.extend(reversed(node.children))
-
-    @staticmethod
-    def _is_failure(data: Data) -> bool:
-        """Whether a node is a stop for ``]`` / ``[``."""
-        if isinstance(data, CaseChange):
-            return data.verdict in (Verdict.NEW_FAILURE, Verdict.STILL_FAILING, Verdict.FLAKY)
-        if isinstance(data, TreeItem):
-            return data.kind is Kind.BAD_FILE or (data.case is not None and data.case.bad)
-        return False
-
-    def _failure_nodes(self) -> list[TreeNode[Data]]:
-        """Failure nodes in display order."""
-        return [node for node in self._tree_nodes() if self._is_failure(node.data)]
-
-    def _reveal(self, node: TreeNode[Data]) -> None:
-        """Expand ``node``'s ancestors and put the cursor on it."""
-        parent = node.parent
-        while parent is not None:
-            parent.expand()
-            parent = parent.parent
-        _ = self.results_tree.last_line  # rebuilds the line index so the node's line is current
-        self.results_tree.move_cursor(node)
-
     def _step(self, forward: bool) -> None:
         """Move to the next/previous failure, wrapping around."""
-        order = list(self._tree_nodes())
-        current = self.results_tree.cursor_node
-        position = order.index(current) if current in order else -1
-        if forward:
-            candidates = order[position + 1 :] + order[: position + 1]
-        elif position < 0:
-            candidates = order[::-1]
-        else:
-            candidates = order[:position][::-1] + order[position:][::-1]
-        for node in candidates:
-            if self._is_failure(node.data) and node is not current:
-                self._reveal(node)
-                self._show_detail(node.data)
-                return
-        self.notify("No other failure in this view.")
+        node = next_failure(self.results_tree, forward)
+        if node is None:
+            self.notify("No other failure in this view.")
+            return
+        reveal(self.results_tree, node)
+        self._show_detail(node.data)
 
     def action_next_failure(self) -> None:
         """Jump to the next failing case (or unreadable file)."""
@@ -506,10 +311,7 @@ class JUnitView(Widget, can_focus=False):
         case = item.case
         if case is None or item.file is None:
             return
-        shown = Case(
-            case.name, case.classname, case.test_id, case.status, case.time, case.file, case.line
-        )
-        shown.outcome = Outcome(stdout=stdout, stderr=stderr)
+        shown = with_output(case, stdout, stderr)
         node = self.results_tree.cursor_node
         if node is not None and node.data is item:
             self._set_detail(case_detail(shown, item.stage, item.file.path, False))
