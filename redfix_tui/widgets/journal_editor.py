@@ -15,32 +15,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Input, Markdown, OptionList, Static, TextArea
-from textual.widgets.option_list import Option
+from textual.widgets import Input, OptionList, Static, TextArea
 
-from redfix_tui.evidence import Evidence
-from redfix_tui.journal.drafts import Draft, DraftStore
-from redfix_tui.journal.model import (
-    Entry,
-    Journal,
-    format_heading,
-    format_stamp,
-    parse,
-    parse_stamp,
-)
+from redfix_tui.journal.drafts import DraftStore
+from redfix_tui.journal.model import Entry, Journal, format_stamp, parse, parse_stamp
 from redfix_tui.journal.store import JournalError, JournalStore, SaveResult
+from redfix_tui.widgets.journal_autosave import DraftAutosave, DraftState
 from redfix_tui.widgets.journal_dialogs import ConfirmScreen
+from redfix_tui.widgets.journal_entries import JournalEntriesPanel
+from redfix_tui.widgets.journal_form import EntryForm, body_language
 
-PREVIEW_LATEST = 3
-"""How many of the latest entries the preview shows when none is highlighted."""
 WIDE = 120
 """From this width on, the entry list and preview sit in a column to the right."""
 
@@ -48,16 +39,6 @@ WIDE = 120
 def utc_now() -> datetime:
     """The current time in UTC (the default clock)."""
     return datetime.now(UTC)
-
-
-def _body_language() -> str | None:
-    """``markdown`` when the TextArea can highlight it, else None (plain text)."""
-    try:
-        from textual._tree_sitter import get_language
-
-        return "markdown" if get_language("markdown") is not None else None
-    except Exception:  # tree-sitter absent or broken: plain text is fine
-        return None
 
 
 @dataclass(frozen=True)
@@ -68,8 +49,11 @@ class _SaveRequest:
     editing: Entry | None
 
 
-class JournalEditor(Widget):
-    """Title, live UTC-minute heading, Markdown body, entry list and preview of the journal."""
+class JournalEditor(EntryForm, DraftAutosave, Widget):
+    """Title, live UTC-minute heading, Markdown body, entry list and preview of the journal.
+
+    Form: :mod:`.journal_form`; drafts: :mod:`.journal_autosave`; side: :mod:`.journal_entries`.
+    """
 
     DEFAULT_CSS = """
     JournalEditor {
@@ -158,16 +142,15 @@ class JournalEditor(Widget):
         self._baseline: tuple[str, str] = ("", "")
         self._live_stamp = ""
         self._fixed_stamp: str | None = None
-        self._last_draft: tuple[str, str, str | None, str | None] | None = None
+        self._last_draft: DraftState | None = None
         self._draft_ready = False
         """Autosave is off until the restore offer has been answered (so it cannot clobber it)."""
         self._stamp_input = Input(placeholder="YYYY-MM-DDTHH:MMZ", id="je-stamp", max_length=17)
         self._title_input = Input(placeholder="Title", id="je-title")
-        self._body = TextArea(id="je-body", language=_body_language(), soft_wrap=True)
+        self._body = TextArea(id="je-body", language=body_language(), soft_wrap=True)
         self._heading = Static(id="je-heading", markup=False)
         self._status = Static(id="je-status", markup=False)
-        self._entries = OptionList(id="je-entries")
-        self._preview = Markdown(id="je-preview")
+        self._side = JournalEntriesPanel(id="je-side")
 
     # ------------------------------------------------------------------ compose and lifecycle
 
@@ -180,16 +163,12 @@ class JournalEditor(Widget):
                 yield self._title_input
             yield self._body
             yield self._status
-        with Vertical(id="je-side"):
-            yield self._entries
-            with VerticalScroll(id="je-preview-scroll"):
-                yield self._preview
+        yield self._side
 
     def on_mount(self) -> None:
         """Load the journal, start the clocks, offer a draft for restore."""
         self.border_title = f"Journal — phase `{self.phase}`"
         self.border_subtitle = self.journal_path.name
-        self._entries.border_title = "Entries"
         self._load_journal()
         self._update_live_stamp(force=True)
         self._set_status("New entry")
@@ -211,51 +190,6 @@ class JournalEditor(Widget):
         self.save_draft()
 
     # ------------------------------------------------------------------ public API
-
-    def insert_evidence(self, evidence: Evidence) -> None:
-        """Insert ``evidence.to_markdown()`` at the body's cursor, as its own paragraph."""
-        text = evidence.to_markdown()
-        row, column = self._body.cursor_location
-        line = self._body.document.get_line(row)
-        before, after = line[:column], line[column:]
-        prefix = ""
-        if before.strip():
-            prefix = "\n\n"
-        elif row > 0 and self._body.document.get_line(row - 1).strip():
-            prefix = "\n"
-        suffix = "\n" if after.strip() else ""
-        self._body.insert(prefix + text + suffix, maintain_selection_offset=False)
-        self._body.focus()
-        self.save_draft()
-
-    def save_draft(self) -> None:
-        """Write the draft now if it changed (an empty draft removes the file)."""
-        if not self._draft_ready:
-            return
-        title, body = self._title_input.value, self._body.text
-        editing = self._editing
-        state = (title, body, self._fixed_stamp, editing.heading if editing else None)
-        if state == self._last_draft:
-            return
-        dirty = (title, body) != self._baseline
-        draft = Draft(
-            title=title if dirty else "",
-            body=body if dirty else "",
-            stamp=self._fixed_stamp,
-            editing_heading=editing.key[0] if editing else None,
-            editing_body=editing.key[1] if editing else None,
-        )
-        try:
-            self.drafts.save(draft, now=self._now())
-        except OSError as exc:
-            self._error(f"Could not save the draft to {self.drafts.path}: {exc.strerror or exc}")
-            return
-        self._last_draft = state
-
-    @property
-    def is_dirty(self) -> bool:
-        """Whether the title or body differ from what was opened (unsaved text)."""
-        return (self._title_input.value, self._body.text) != self._baseline
 
     @property
     def journal(self) -> Journal:
@@ -312,24 +246,11 @@ class JournalEditor(Widget):
 
     @on(Input.Changed, "#je-stamp")
     def _stamp_changed(self, event: Input.Changed) -> None:
-        value = event.value.strip()
-        if value == self._live_stamp and self._fixed_stamp is None:
-            return  # our own live update
-        self._fixed_stamp = value or None
-        if not value:
-            self._update_live_stamp(force=True)
-        self.set_class(self._fixed_stamp is not None, "-fixed-stamp")
-        self._refresh_heading()
-
-    @on(OptionList.OptionHighlighted, "#je-entries")
-    def _entry_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        entry = self._entry_for(event.option)
-        if entry is not None:
-            self._preview.update(f"{entry.heading}\n\n{entry.body}\n")
+        self._stamp_edited(event.value)
 
     @on(OptionList.OptionSelected, "#je-entries")
     def _entry_selected(self, event: OptionList.OptionSelected) -> None:
-        entry = self._entry_for(event.option)
+        entry = self._side.entry_for(event.option)
         if entry is None:
             return
         if not self.is_dirty:
@@ -340,135 +261,18 @@ class JournalEditor(Widget):
 
     # ------------------------------------------------------------------ internals
 
-    def refresh_clock(self) -> None:
-        """Update the live heading minute from the clock (the timer calls this every second)."""
-        self._update_live_stamp()
-
-    def _update_live_stamp(self, *, force: bool = False) -> None:
-        stamp = format_stamp(self._now())
-        if stamp == self._live_stamp and not force:
-            return
-        self._live_stamp = stamp
-        if self._fixed_stamp is None:
-            self._stamp_input.value = stamp
-        self._refresh_heading()
-
-    def _current_stamp(self) -> datetime | None:
-        try:
-            return parse_stamp(self._fixed_stamp or self._live_stamp)
-        except ValueError:
-            return None
-
-    def _refresh_heading(self) -> None:
-        when = self._current_stamp()
-        title = self._title_input.value or "…"
-        if when is None:
-            self._heading.update(Text(f"## {self._fixed_stamp}? — {title}", style="bold red"))
-        else:
-            self._heading.update(format_heading(when, title))
-
-    def _set_status(self, text: str) -> None:
-        self.remove_class("-error")
-        self._status.update(text)
-
-    def _error(self, text: str) -> None:
-        self.add_class("-error")
-        self._status.update(text)
-        self.notify(text, title="Journal", severity="error", timeout=10, markup=False)
-
     def _load_journal(self) -> None:
         try:
             self._journal = self.store.load()
         except JournalError as exc:
             self._error(str(exc))
             return
-        self._refresh_entries()
-
-    def _refresh_entries(self) -> None:
-        entries = self._journal.entries
-        self._entries.set_options(
-            Option(f"{e.stamp:%m-%d %H:%M} {e.title}", id=str(e.index)) for e in entries
-        )
-        if entries:
-            self._entries.highlighted = len(entries) - 1
-        latest = entries[-PREVIEW_LATEST:]
-        text = "\n\n".join(f"{e.heading}\n\n{e.body}" for e in reversed(latest))
-        self._preview.update(text or "*No entries yet.*")
-
-    def _entry_for(self, option: Option) -> Entry | None:
-        entries = self._journal.entries
-        index = int(option.id or -1)
-        return entries[index] if 0 <= index < len(entries) else None
-
-    def _offer_restore(self, draft: Draft) -> None:
-        what = f"“{draft.title}”" if draft.title.strip() else "(untitled)"
-        lines = len(draft.body.splitlines())
-        kind = "an edit of an entry" if draft.editing_key else "a new entry"
-        question = (
-            f"A draft of {kind} was left unsaved ({draft.saved_at}): {what}, {lines} lines. "
-            "Restore it?"
-        )
-        screen = ConfirmScreen(question, yes="Restore", no="Discard draft", escape_result=True)
-        self.app.push_screen(screen, lambda yes: self._answer_restore(draft, bool(yes)))
-
-    def _answer_restore(self, draft: Draft, restore: bool) -> None:
-        self._draft_ready = True
-        if not restore:
-            self.drafts.delete()
-            return
-        editing = None
-        if draft.editing_key is not None:
-            found = self._journal.find(draft.editing_key)
-            if len(found) == 1:
-                editing = found[0]
-            else:
-                self.notify(
-                    "The entry the draft was editing changed or is gone; restored as a new entry.",
-                    severity="warning",
-                    timeout=10,
-                )
-        self._fill(draft.title, draft.body, draft.stamp, editing, baseline=("", ""))
-        if editing is not None:
-            self._baseline = (editing.title, editing.body)
-        self._set_status("Draft restored" + (f" · editing {editing.heading}" if editing else ""))
-
-    def _fill(
-        self,
-        title: str,
-        body: str,
-        stamp: str | None,
-        editing: Entry | None,
-        *,
-        baseline: tuple[str, str],
-    ) -> None:
-        self._editing = editing
-        self.editing_heading = editing.heading if editing else None
-        self._fixed_stamp = stamp
-        self._title_input.value = title
-        self._body.load_text(body)
-        self._stamp_input.value = stamp if stamp is not None else self._live_stamp
-        self.set_class(stamp is not None, "-fixed-stamp")
-        self._baseline = baseline
-        self._refresh_heading()
-
-    def _start_new(self) -> None:
-        self._fill("", "", None, None, baseline=("", ""))
-        self._update_live_stamp(force=True)
-        self.save_draft()
-        self._set_status("New entry")
-        self._title_input.focus()
-
-    def _start_edit(self, entry: Entry) -> None:
-        stamp = format_stamp(entry.stamp)
-        self._fill(entry.title, entry.body, stamp, entry, baseline=(entry.title, entry.body))
-        self._set_status(f"Editing {entry.heading}")
-        self._body.focus()
+        self._side.show_journal(self._journal)
 
     def _on_cancel_answer(self, discard: bool | None) -> None:
         if discard:
             self._fill("", "", None, None, baseline=("", ""))
-            self.drafts.delete()
-            self._last_draft = None
+            self._forget_draft()
             self._close()
 
     def _close(self) -> None:
@@ -493,10 +297,9 @@ class JournalEditor(Widget):
 
     def _save_done(self, result: SaveResult) -> None:
         self._journal = result.journal
-        self._refresh_entries()
+        self._side.show_journal(self._journal)
         self._fill("", "", None, None, baseline=("", ""))
-        self.drafts.delete()
-        self._last_draft = None
+        self._forget_draft()
         self._update_live_stamp(force=True)
         self._set_status(f"Saved {result.entry.heading}")
         if result.merged:

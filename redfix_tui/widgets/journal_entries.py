@@ -1,0 +1,68 @@
+"""The journal editor's side panel: the list of entries and a Markdown preview of them.
+
+Highlighting an entry previews it; selecting one is left to the editor (it may have to ask before
+dropping unsaved text), which maps the option back with :meth:`JournalEntriesPanel.entry_for`.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Markdown, OptionList
+from textual.widgets.option_list import Option
+
+from redfix_tui.journal.model import Entry, Journal
+
+PREVIEW_LATEST = 3
+"""How many of the latest entries the preview shows when none is highlighted."""
+
+
+class JournalEntriesPanel(Vertical):
+    """Entry list (``#je-entries``) above or beside the preview (``#je-preview``).
+
+    Its layout is styled by :class:`~redfix_tui.widgets.journal_editor.JournalEditor`, whose
+    width decides whether the panel sits below the fields or in a column to the right.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        """An empty list until :meth:`show_journal` is called."""
+        super().__init__(id=id)
+        self._shown: list[Entry] = []
+        self._entries = OptionList(id="je-entries")
+        self._preview = Markdown(id="je-preview")
+
+    def compose(self) -> ComposeResult:
+        """The list, then the scrollable preview."""
+        yield self._entries
+        with VerticalScroll(id="je-preview-scroll"):
+            yield self._preview
+
+    def on_mount(self) -> None:
+        """Title the list."""
+        self._entries.border_title = "Entries"
+
+    def show_journal(self, journal: Journal) -> None:
+        """List ``journal``'s entries, highlight the last, preview the latest few."""
+        entries = journal.entries
+        self._shown = entries
+        self._entries.set_options(
+            Option(f"{e.stamp:%m-%d %H:%M} {e.title}", id=str(e.index)) for e in entries
+        )
+        if entries:
+            self._entries.highlighted = len(entries) - 1
+        latest = entries[-PREVIEW_LATEST:]
+        text = "\n\n".join(f"{e.heading}\n\n{e.body}" for e in reversed(latest))
+        self._preview.update(text or "*No entries yet.*")
+
+    def entry_for(self, option: Option) -> Entry | None:
+        """The listed entry behind ``option`` (None when it is not one of ours)."""
+        entries = self._shown
+        index = int(option.id or -1)
+        return entries[index] if 0 <= index < len(entries) else None
+
+    @on(OptionList.OptionHighlighted, "#je-entries")
+    def _entry_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        entry = self.entry_for(event.option)
+        if entry is not None:
+            self._preview.update(f"{entry.heading}\n\n{entry.body}\n")
