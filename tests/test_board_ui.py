@@ -17,6 +17,7 @@ from redfix_tui.config import Config
 from redfix_tui.demo.launch import DemoNodeServer
 from redfix_tui.screens.main import MainScreen
 from redfix_tui.session import Session
+from redfix_tui.widgets.choice_dialog import ChoiceDialog
 from redfix_tui.widgets.log_pane import LogPane
 from redfix_tui.widgets.recipe_board import RecipeBoard
 from redfix_tui.widgets.rerun_dialogs import CancelConfirm, ClassifyDialog, RerunConfirm
@@ -130,6 +131,10 @@ async def test_rerun_from_the_board(demo, tmp_path: Path) -> None:
         assert board(app).progress == {}
         discourse = board(app).statuses["discourse"]
         assert discourse.isolation is not None and discourse.isolation.stages["upgrade"] == "failed"
+        # The 2 s ticks while it ran read the node's state only; every results.json was read
+        # once at start-up and once when the run ended (refresh_seconds is 30 here).
+        run_reads = [c for c in served.server.commands if "xargs" in c and "results.json" in c]
+        assert len(run_reads) == 2, run_reads
         entry = main.tracker.get("discourse")
         assert entry.isolation_run.startswith("manual 20")
         assert entry.result == "install ✔ upgrade ✘ backup ✔ restore ✔ custom ✔ — exit 1"
@@ -217,3 +222,27 @@ async def test_reattach_after_restart_and_cancel(demo, tmp_path: Path) -> None:
         assert main.tracker.get("mumble").result.endswith("— terminated")
         status = await main.session.runs.status()
         assert not status.busy
+
+
+async def test_classification_filter(demo, tmp_path: Path) -> None:
+    _served, config = demo
+    app = new_app(config, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        main = app.screen
+        main.tracker.update("discourse", classification="stale or wrong test")
+        board(app).show(main.statuses, main.tracker.entries)
+        board(app).focus()
+
+        async def pick(label: str) -> None:
+            await pilot.press("C")
+            await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+            labels = [label for _value, label in app.screen.choices]
+            app.screen.query_one("OptionList").highlighted = labels.index(label)
+            await pilot.press("enter")
+            await until(pilot, lambda: app.screen is main)
+
+        await pick("stale or wrong test")
+        assert list(board(app).rows) and [k.value for k in board(app).rows] == ["discourse"]
+        await pick("all classifications")
+        assert board(app).row_count == 6

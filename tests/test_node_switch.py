@@ -8,7 +8,7 @@ from pathlib import Path
 from redfix_tui.app import create_app
 from redfix_tui.config import Config, NodeConfig
 from redfix_tui.session import Session
-from redfix_tui.widgets.node_picker import NodePicker
+from redfix_tui.widgets.choice_dialog import ChoiceDialog
 from tests.demo_session import serve_demo
 from tests.test_board_ui import board, until
 
@@ -39,7 +39,7 @@ async def test_switch_between_two_nodes(tmp_path: Path) -> None:
             await until(pilot, lambda: board(app).row_count == 6)
             assert board(app).border_title == f"Recipes on 127.0.0.1:{one.server.port} (6)"
             await pilot.press("N")
-            await until(pilot, lambda: isinstance(app.screen, NodePicker))
+            await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
             await pilot.press("down", "enter")
             await until(pilot, lambda: board(app).row_count == 2)
             assert sorted(board(app).statuses) == ["bluesky-pds", "mattermost-lts"]

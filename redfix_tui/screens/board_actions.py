@@ -21,10 +21,11 @@ from ..node import NodeError
 from ..recipes import RecipeStatus, RunSummary
 from ..runs import NodeStatus, RerunRefused, RerunState, RunOutcome
 from ..shellcmd import UnsafeValue, validate_recipe
-from ..tracker import TrackerError
+from ..tracker import CLASSIFICATIONS, TrackerError
+from ..widgets.choice_dialog import ChoiceDialog
 from ..widgets.log_pane import LogPane
 from ..widgets.recipe_board import Progress, RecipeBoard
-from ..widgets.rerun_dialogs import CancelConfirm, ClassifyDialog, FilterDialog, RerunConfirm
+from ..widgets.rerun_dialogs import CancelConfirm, ClassifyDialog, RerunConfirm
 from ..widgets.status_bar import NodeStatusBar, human_delta
 
 if TYPE_CHECKING:
@@ -188,6 +189,8 @@ class BoardActions(_Base):
         teardown = {True: "teardown clean", False: "STACK LEFT ⚑", None: "teardown ?"}[
             outcome.teardown_clean
         ]
+        with contextlib.suppress(NodeError):  # new verdicts before the news (else: next refresh)
+            self.statuses = await self.session.recipes.load()
         failed = any(v in ("failed", "error") for v in outcome.stages.values())
         self.notify(
             f"{state.recipe}: {state.how()}\n{outcome.stage_line() or 'no stage verdicts'}\n"
@@ -205,8 +208,6 @@ class BoardActions(_Base):
             )
         except TrackerError as exc:
             self.notify(str(exc), title="Tracker", severity="error")
-        with contextlib.suppress(NodeError):  # the next refresh shows them instead
-            self.statuses = await self.session.recipes.load()
         self._board.show(self.statuses, self.tracker.entries)
         self._show_detail()
 
@@ -331,7 +332,11 @@ class BoardActions(_Base):
             if choice is not None:
                 self._board.classification_filter = choice
 
-        self.app.push_screen(FilterDialog(self._board.classification_filter), apply)
+        choices = [("", "all classifications"), *((c, c) for c in CLASSIFICATIONS)]
+        dialog = ChoiceDialog(
+            "Show recipes classified as", choices, self._board.classification_filter
+        )
+        self.app.push_screen(dialog, apply)
 
     def action_export_tracker(self) -> None:
         """Copy the M1 table to the clipboard and offer it to the journal."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterator
 from functools import partial
 
@@ -75,6 +76,8 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
         self._refresh_lock = asyncio.Lock()
         self._follow_timer: Timer | None = None
         self._following: str | None = None
+        self._recipes_read_at = -float("inf")
+        self._last_error = ""
         self._init_board_actions()
 
     # -- layout -----------------------------------------------------------------------------
@@ -136,28 +139,40 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
         bar.host = self.session.node.host_label
         if self.session.open_log:
             self.follow_log(self.session.open_log)
-        await self._refresh()
+        await self._refresh(recipes=True)
 
     @work(group="refresh", exclusive=True, exit_on_error=False)
-    async def refresh_node(self) -> None:
-        """Re-read recipes and the node's state."""
-        await self._refresh()
+    async def refresh_node(self, recipes: bool = False) -> None:
+        """Re-read the node's state, and the recipes when due (or when ``recipes``)."""
+        await self._refresh(recipes=recipes)
 
-    async def _refresh(self) -> None:
-        bar = self.query_one(NodeStatusBar)
+    async def _refresh(self, *, recipes: bool = False) -> None:
+        """One refresh. Recipes (every results.json and canonical, the latest tags) are re-read
+        every ``refresh_seconds`` or on demand; the 2 s ticks of a run in flight read only the
+        node's state, and a run's end re-reads the verdicts by itself. Refreshes never overlap
+        (the timer's and a rerun flow's), so an older one cannot undo a newer one's results."""
         async with self._refresh_lock:
-            try:
-                await self.session.node.connect()
-                statuses, status = await asyncio.gather(
-                    self.session.recipes.load(), self.session.runs.status(self.session.clock())
-                )
-            except NodeError as exc:
-                bar.connection = (
-                    "down" if exc.kind in ("hostkey", "auth", "host") else ("reconnecting")
-                )
-                bar.message = exc.message
+            await self._refresh_locked(recipes)
+
+    async def _refresh_locked(self, recipes: bool) -> None:
+        bar = self.query_one(NodeStatusBar)
+        due = time.monotonic() - self._recipes_read_at >= self.session.config.board.refresh_seconds
+        try:
+            await self.session.node.connect()
+            status_call = self.session.runs.status(self.session.clock())
+            if recipes or due:
+                statuses, status = await asyncio.gather(self.session.recipes.load(), status_call)
+                self._recipes_read_at = time.monotonic()
+            else:
+                statuses, status = self.statuses, await status_call
+        except NodeError as exc:
+            bar.connection = "down" if exc.kind in ("hostkey", "auth", "host") else "reconnecting"
+            bar.message = exc.message
+            if exc.message != self._last_error:  # once per failure, not once per tick
+                self._last_error = exc.message
                 self.notify(exc.message, title="Node", severity="error", timeout=8)
-                return
+            return
+        self._last_error = ""
         self.statuses = statuses
         self.node_status = status
         bar.node_status = status
@@ -212,8 +227,8 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
             self.query_one(RecipeBoard).focus()
 
     def action_refresh(self) -> None:
-        """Refresh now."""
-        self.refresh_node()
+        """Refresh now, recipes included."""
+        self.refresh_node(recipes=True)
 
     # -- selection --------------------------------------------------------------------------
 
@@ -270,23 +285,19 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
         """Actions reachable by name from the command palette even when their pane is unfocused."""
         yield ("Refresh node state", "ctrl+r", self.action_refresh)
         yield from self.palette_board_commands()
-        log = self.query_one(LogView)
-        for binding in log.BINDINGS:
-            if isinstance(binding, Binding) and binding.description:
-                yield (
-                    f"Log: {binding.description}",
-                    f"key {binding.key.split(',')[0]} in the log",
-                    partial(self._pane_action, "log-pane", binding.action),
-                )
         from ..widgets.junit_view import JUnitView
 
-        for binding in JUnitView.BINDINGS:
-            if isinstance(binding, Binding) and binding.description:
-                yield (
-                    f"JUnit: {binding.description}",
-                    f"key {binding.key.split(',')[0]} in the JUnit pane",
-                    partial(self._pane_action, "junit", binding.action),
-                )
+        for prefix, pane, bindings in (
+            ("Log", "log-pane", LogView.BINDINGS),
+            ("JUnit", "junit", JUnitView.BINDINGS),
+        ):
+            for binding in bindings:
+                if isinstance(binding, Binding) and binding.description:
+                    yield (
+                        f"{prefix}: {binding.description}",
+                        f"key {binding.key.split(',')[0]} in the {prefix} pane",
+                        partial(self._pane_action, pane, binding.action),
+                    )
 
     async def _pane_action(self, pane: str, action: str) -> None:
         """Show ``pane``, focus it and run one of its actions (from the command palette)."""

@@ -10,7 +10,7 @@ from textual import work
 from textual.binding import Binding
 
 from ..config import ConfigError
-from ..widgets.node_picker import NodePicker
+from ..widgets.choice_dialog import ChoiceDialog
 from ..widgets.recipe_board import RecipeBoard
 from ..widgets.status_bar import NodeStatusBar
 
@@ -36,9 +36,10 @@ class NodeSwitchMixin:
         for name in names:
             node = session.config.node_config(name)
             where = f"{node.username + '@' if node.username else ''}{node.host}"
-            nodes.append((name, where + (f":{node.port}" if node.port else "")))
+            nodes.append((name, f"{name}  ({where}{f':{node.port}' if node.port else ''})"))
         current = session.node_name or session.config.node.host
-        self.app.push_screen(NodePicker(nodes, current), self._switch_to)  # type: ignore[attr-defined]
+        dialog = ChoiceDialog("Work on node", nodes, current)
+        self.app.push_screen(dialog, self._switch_to)  # type: ignore[attr-defined]
 
     @work(group="node-switch", exclusive=True, exit_on_error=False)
     async def _switch_to(self, name: str | None) -> None:

@@ -1,4 +1,4 @@
-"""Modal dialogs of the recipe board: start a rerun, cancel it, classify, filter.
+"""Modal dialogs of the recipe board: start a rerun, cancel it, classify.
 
 Each dialog is a :class:`~textual.screen.ModalScreen` returning its answer through
 ``dismiss`` (``None`` when the operator backs out with escape).
@@ -243,47 +243,4 @@ class ClassifyDialog(ModalScreen[tuple[str, str] | None]):
 
     def action_cancel(self) -> None:
         """Back out without changing anything."""
-        self.dismiss(None)
-
-
-ALL = "all classifications"
-"""The filter choice that shows every recipe."""
-
-
-class FilterDialog(ModalScreen[str | None]):
-    """Pick the classification the board shows (or all). Dismisses with it ("" = all) or None."""
-
-    DEFAULT_CSS = (
-        DIALOG_CSS.replace("{name}", "FilterDialog")
-        + """
-    FilterDialog > #dialog { max-width: 50; }
-    FilterDialog OptionList { height: auto; max-height: 9; }
-    """
-    )
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="filter_dialog.cancel")]
-
-    def __init__(self, current: str) -> None:
-        super().__init__()
-        self.current = current
-
-    def compose(self) -> ComposeResult:
-        """The choices."""
-        with Vertical(id="dialog"):
-            yield Label("Show recipes classified as", id="title")
-            yield OptionList(ALL, *CLASSIFICATIONS, id="choices")
-
-    def on_mount(self) -> None:
-        """Highlight the current filter."""
-        options = self.query_one("#choices", OptionList)
-        choices = ["", *CLASSIFICATIONS]
-        options.highlighted = choices.index(self.current) if self.current in choices else 0
-        options.focus()
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        """Pick."""
-        event.stop()
-        self.dismiss("" if event.option_index == 0 else CLASSIFICATIONS[event.option_index - 1])
-
-    def action_cancel(self) -> None:
-        """Keep the current filter."""
         self.dismiss(None)
