@@ -6,14 +6,16 @@ elapse time, the rerun state files); :class:`~redfix_tui.runs.RunControl` runs t
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from .node_json import load_object
 from .shellcmd import validate_recipe
 
 _PID_LINE = re.compile(r"^\s*(\d+)\s+(.*)$")
+STATE_MAX = 1024 * 1024
+"""A rerun state file's JSON line longer than this is not read."""
 
 
 class RerunRefused(Exception):
@@ -46,6 +48,13 @@ class RerunState:
     """The node's clock (epoch seconds) when the rerun started."""
     stacks_before: tuple[str, ...] | None = None
     """The docker stacks present when it started (any new one left after it is its own)."""
+    end_epoch: int | None = None
+    """The node's clock when it ended (state files written before this field lack it)."""
+
+    @property
+    def key(self) -> str:
+        """What identifies this run among all reruns: recipe, start time and pid."""
+        return f"{self.recipe} {self.started} pid {self.pid}"
 
     @property
     def started_at(self) -> datetime | None:
@@ -86,6 +95,8 @@ class NodeStatus:
     stacks: list[str] = field(default_factory=list)
     refreshed: datetime | None = None
     problems: list[str] = field(default_factory=list)
+    stacks_error: str | None = None
+    """Why the teardown check (``docker stack ls``) failed, e.g. ``docker not found``."""
     alive: set[int] = field(default_factory=set)
     """Session leaders of our unfinished reruns that still exist (before the harness starts,
     the in-flight check cannot see them yet)."""
@@ -157,24 +168,29 @@ def parse_state(text: str) -> RerunState | None:
     if not lines:
         return None
     try:
-        data = json.loads(lines[0])
+        data, _notes = load_object(lines[0], "rerun state", limit=STATE_MAX)
         numbers = {}
         for line in lines[1:]:
             key, _, value = line.partition(" ")
-            if key in ("pid", "exit", "start"):
+            if key in ("pid", "exit", "start", "end") and len(value) <= 20:
                 numbers[key] = int(value)
+        texts = {key: data.get(key) for key in ("recipe", "tag", "log", "started", "command")}
+        if not all(isinstance(texts[k], str) for k in ("recipe", "tag", "log", "started")):
+            return None
+        stacks = data.get("stacks")
         return RerunState(
-            recipe=validate_recipe(str(data["recipe"])),
-            tag=str(data["tag"]),
+            recipe=validate_recipe(texts["recipe"]),
+            tag=texts["tag"],
             pid=numbers["pid"],
-            log=str(data["log"]),
-            started=str(data["started"]),
-            command=str(data.get("command", "")),
+            log=texts["log"],
+            started=texts["started"],
+            command=texts["command"] if isinstance(texts["command"], str) else "",
             exit_status=numbers.get("exit"),
             start_epoch=numbers.get("start"),
-            stacks_before=None
-            if not isinstance(data.get("stacks"), list)
-            else tuple(str(x) for x in data["stacks"]),
+            end_epoch=numbers.get("end"),
+            stacks_before=tuple(x for x in stacks if isinstance(x, str))
+            if isinstance(stacks, list)
+            else None,
         )
-    except (ValueError, KeyError, TypeError, IndexError):
+    except (ValueError, KeyError):  # NodeJSONError and UnsafeValue are ValueErrors
         return None

@@ -14,6 +14,8 @@ from .recipes import STAGES
 
 STAGE_BANNER = re.compile(r"==== stage: ([A-Za-z0-9_-]+) ====")
 """The harness's stage banner (the log line that opens a stage), ANSI removed."""
+END_GRACE_S = 5
+"""JUnit files this many seconds younger than a run's recorded end still count as its own."""
 _SUITE_TAG = re.compile(r"<testsuite\s[^>]*>")
 _ATTR = re.compile(r'(\w+)="([^"]*)"')
 
@@ -57,12 +59,15 @@ class RunProgress:
     """Stage → verdict, for stages whose JUnit file this run wrote."""
 
 
-def parse_progress(output: str, start_epoch: int | None) -> RunProgress:
+def parse_progress(
+    output: str, start_epoch: int | None, end_epoch: int | None = None
+) -> RunProgress:
     """Parse the output of :meth:`RunControl.progress`'s command.
 
     Lines: ``now <epoch>``, ``banner <stage>``, then per JUnit file ``junit <mtime> <name>``
     followed by its ``<testsuite …>`` tags. Files older than the run's start are ignored (they
-    belong to the previous run, not yet cleared).
+    belong to the previous run, not yet cleared), and so are files written after the run's end
+    (``end_epoch``: a later run's), with a few seconds' grace.
     """
     now = start = start_epoch or 0
     stage: str | None = None
@@ -78,7 +83,11 @@ def parse_progress(output: str, start_epoch: int | None) -> RunProgress:
         elif key == "junit":
             mtime, _, name = rest.partition(" ")
             current = None
-            if mtime.isdigit() and (start_epoch is None or int(mtime) >= start_epoch):
+            if (
+                mtime.isdigit()
+                and (start_epoch is None or int(mtime) >= start_epoch)
+                and (end_epoch is None or int(mtime) <= end_epoch + END_GRACE_S)
+            ):
                 current = []
                 junit[junit_stage(name)] = (int(mtime), current)
         elif current is not None and line.startswith("<testsuite"):
@@ -108,6 +117,9 @@ class RunOutcome:
     source: str = ""
     """``results.json``, ``junit`` or ``""`` (nothing readable)."""
     teardown_clean: bool | None = None
+    """True/False from the teardown check; None when the check could not be made."""
+    problems: list[str] = field(default_factory=list)
+    """Parts of the outcome that could not be read, one line each (the rest still counts)."""
 
     def stage_line(self) -> str:
         """``install ✔ upgrade ✘ backup ✔ restore ✔ custom ✔`` (stages not run are left out)."""

@@ -13,7 +13,7 @@ import shlex
 from datetime import UTC, datetime, timedelta
 
 from .config import Config
-from .node import NodeConnection, NodeError
+from .node import CommandResult, NodeConnection, NodeError
 from .node_state import (
     NodeStatus,
     Process,
@@ -42,11 +42,13 @@ __all__ = [
     "RunControl",
     "RunOutcome",
     "RunProgress",
+    "command_problem",
     "parse_disk_free",
     "parse_in_flight",
     "parse_progress",
     "parse_state",
     "parse_sweep_next",
+    "stacks_clean",
     "verdict_from_suites",
 ]
 
@@ -122,7 +124,11 @@ class RunControl:
         status.sweep_next = parse_sweep_next(sweep.stdout) if sweep.ok else None
         if not sweep.ok:
             status.problems.append(f"sweep timer: {sweep.stderr.strip() or 'unknown'}")
-        status.stacks = [line.strip() for line in stacks.stdout.splitlines() if line.strip()]
+        if stacks.ok:
+            status.stacks = _lines(stacks.stdout)
+        else:
+            status.stacks_error = command_problem(stacks)
+            status.problems.append(f"teardown check: {status.stacks_error}")
         return status
 
     def build_command(self, recipe: str, tag: str) -> str:
@@ -179,7 +185,7 @@ class RunControl:
                 "log": log,
                 "started": started,
                 "command": command,
-                "stacks": status.stacks,
+                "stacks": status.stacks if status.stacks_error is None else None,
             }
         )
         # The session leader records itself and the node's clock, runs the command with its
@@ -191,7 +197,8 @@ class RunControl:
             f'"start $(date +%s)" > {shlex.quote(state_file + ".new")} && '
             f"mv -f {shlex.quote(state_file + '.new')} {shlex.quote(state_file)}; "
             f"( {command} ) > {shlex.quote(log)} 2>&1 < /dev/null; "
-            f'echo "exit $?" >> {shlex.quote(state_file)}'
+            f'rc=$?; printf \'exit %s\\nend %s\\n\' "$rc" "$(date +%s)" '
+            f">> {shlex.quote(state_file)}"
         )
         launcher = (
             f"rm -f {shlex.quote(state_file)}; "
@@ -234,21 +241,28 @@ class RunControl:
         return parse_progress(result.stdout, state.start_epoch)
 
     async def outcome(self, state: RerunState) -> RunOutcome:
-        """The verdicts of ``state``'s finished run: results.json, else its stage JUnit files."""
+        """The verdicts of ``state``'s finished run: results.json, else its stage JUnit files.
+
+        Each part degrades alone: an unreadable results.json falls back to the JUnit files, a
+        failed teardown check leaves ``teardown_clean`` None; ``problems`` says what failed.
+        Only a lost connection raises (:class:`NodeError`), so the caller can try again later.
+        """
         outcome = RunOutcome(state)
         paths = self.config.paths
         results = f"{paths.runs_root}/{paths.manual_run_id}/results.json"
-        read, listing = await asyncio.gather(
-            self.node.run(f"cat -- {shlex.quote(results)} 2>/dev/null; true"),
+        read, listing, stacks = await asyncio.gather(
+            self.node.run(f"cat -- {shlex.quote(results)}"),
             self.node.run(self._junit_listing()),
+            self.node.run(render(self.config.commands.stacks, **self._values())),
         )
         summary = None
-        try:
-            data = json.loads(read.stdout)
-            if isinstance(data, dict) and data.get("recipe") == state.recipe:
-                summary = parse_results(paths.manual_run_id, results, data)
-        except ValueError:
-            summary = None
+        if read.ok:
+            try:
+                data = json.loads(read.stdout)
+                if isinstance(data, dict) and data.get("recipe") == state.recipe:
+                    summary = parse_results(paths.manual_run_id, results, data)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                outcome.problems.append(f"results.json unreadable ({exc}); verdicts from JUnit")
         started = state.started_at
         fresh = summary is not None and (
             summary.finished is None
@@ -260,12 +274,17 @@ class RunControl:
             outcome.stages.update(summary.stages)
             outcome.source = "results.json"
         else:
-            done = parse_progress(listing.stdout, state.start_epoch).done
+            done = parse_progress(listing.stdout, state.start_epoch, state.end_epoch).done
             if done:
                 outcome.stages = {s: done[s] for s in STAGES if s in done}
                 outcome.stages.update(done)
                 outcome.source = "junit"
-        outcome.teardown_clean = await self.teardown_clean(state.recipe, before=state.stacks_before)
+        if stacks.ok:
+            outcome.teardown_clean = stacks_clean(
+                state.recipe, _lines(stacks.stdout), state.stacks_before
+            )
+        else:
+            outcome.problems.append(f"teardown check: {command_problem(stacks)}")
         return outcome
 
     async def cancel(self, state: RerunState) -> None:
@@ -288,20 +307,42 @@ class RunControl:
         status: NodeStatus | None = None,
         before: tuple[str, ...] | None = None,
     ) -> bool:
-        """True when no docker stack of ``recipe`` is left.
+        """True when no docker stack of ``recipe`` is left (see :func:`stacks_clean`).
 
-        A stack counts as the recipe's when it is named after it (``<recipe>_…``) or when it
-        appeared since the run started (``before``: the stacks then), since the stack is named
-        after the app's domain (``pds_ci_coopcloud_tech`` for bluesky-pds).
+        Raises :class:`NodeError` when the teardown check itself fails.
         """
         if status is None:
             result = await self.node.run(
                 render(self.config.commands.stacks, **self._values()), check=True
             )
-            stacks = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+            stacks = _lines(result.stdout)
         else:
             stacks = status.stacks
-        prefix = recipe.replace(".", "_")
-        named = any(s == recipe or s.startswith((recipe + "_", prefix + "_")) for s in stacks)
-        new = before is not None and bool(set(stacks) - set(before))
-        return not (named or new)
+        return stacks_clean(recipe, stacks, before)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def stacks_clean(recipe: str, stacks: list[str], before: tuple[str, ...] | None) -> bool:
+    """True when none of ``stacks`` is ``recipe``'s.
+
+    A stack counts as the recipe's when it is named after it (``<recipe>_…``) or when it
+    appeared since the run started (``before``: the stacks then), since the stack is named
+    after the app's domain (``pds_ci_coopcloud_tech`` for bluesky-pds).
+    """
+    prefix = recipe.replace(".", "_")
+    named = any(s == recipe or s.startswith((recipe + "_", prefix + "_")) for s in stacks)
+    new = before is not None and bool(set(stacks) - set(before))
+    return not (named or new)
+
+
+def command_problem(result: CommandResult) -> str:
+    """One short line for a failed node command: ``docker not found``, or its first stderr line."""
+    if result.exit_status == 127:
+        words = result.command.split()
+        tool = words[0].strip("'\"").rsplit("/", 1)[-1] if words else "command"
+        return f"{tool} not found"
+    first = (result.stderr.strip().splitlines() or [f"exit status {result.exit_status}"])[0]
+    return first[:120]

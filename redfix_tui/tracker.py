@@ -50,6 +50,25 @@ class TrackerEntry:
     classification: str = "unknown"
     stages: str = ""
     """The isolation run's per-stage verdicts, e.g. ``install ✔ upgrade ✘ …``."""
+    run_key: str = ""
+    """Which rerun the row records (recipe, start time, pid): a run is recorded once."""
+
+
+def _read(path: Path) -> dict[str, TrackerEntry] | None:
+    """The rows of the tracker file ``path``; None when it does not exist."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise TrackerError(f"{path}: cannot read the tracker ({exc})") from None
+    known = {f.name for f in fields(TrackerEntry)}
+    entries = {}
+    for recipe, row in (data.get("recipe") or {}).items():
+        if isinstance(row, dict):
+            values = {k: str(v) for k, v in row.items() if k in known and k != "recipe"}
+            entries[recipe] = TrackerEntry(recipe, **values)
+    return entries
 
 
 def _cell(text: str) -> str:
@@ -67,25 +86,43 @@ class Tracker:
     def load(cls, path: Path) -> Tracker:
         """Read ``path`` (a missing file is an empty tracker)."""
         tracker = cls(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return tracker
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise TrackerError(f"{path}: cannot read the tracker ({exc})") from None
-        known = {f.name for f in fields(TrackerEntry)}
-        for recipe, row in (data.get("recipe") or {}).items():
-            if isinstance(row, dict):
-                values = {k: str(v) for k, v in row.items() if k in known and k != "recipe"}
-                tracker.entries[recipe] = TrackerEntry(recipe, **values)
+        tracker.entries = _read(path) or {}
         return tracker
+
+    def reload(self) -> None:
+        """Take the file's rows as they are now (another console may have written some).
+
+        A missing file keeps the rows in memory (they are written again on the next save).
+        """
+        entries = _read(self.path)
+        if entries is not None:
+            self.entries = entries
+
+    def holds(self, recipe: str, run_key: str) -> bool:
+        """True when ``recipe``'s row records the rerun ``run_key``."""
+        return self.get(recipe).run_key == run_key
+
+    def record_run(self, recipe: str, run_key: str, **values: str) -> bool:
+        """Record rerun ``run_key`` in ``recipe``'s row, once: False if the row already holds it.
+
+        The file is re-read first, so a row written meanwhile by another console is kept.
+        """
+        self.reload()
+        if self.holds(recipe, run_key):
+            return False
+        self._apply(recipe, {**values, "run_key": run_key})
+        return True
 
     def get(self, recipe: str) -> TrackerEntry:
         """The row for ``recipe`` (a fresh one if it has none yet)."""
         return self.entries.get(recipe) or TrackerEntry(recipe)
 
     def update(self, recipe: str, **values: str) -> TrackerEntry:
-        """Change fields of ``recipe``'s row and save the file atomically."""
+        """Change fields of ``recipe``'s row and save the file atomically (re-read first)."""
+        self.reload()
+        return self._apply(recipe, values)
+
+    def _apply(self, recipe: str, values: dict[str, str]) -> TrackerEntry:
         entry = self.get(recipe)
         for key, value in values.items():
             if key == "classification" and value not in CLASSIFICATIONS:

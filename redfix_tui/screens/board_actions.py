@@ -3,13 +3,16 @@
 :class:`BoardActions` is mixed into :class:`~redfix_tui.screens.main.MainScreen`: start a guarded
 isolation rerun (``r``), cancel it (``x``), classify a recipe (``c``), filter by classification
 (``C``) and export the M1 tracker table (``T``); and, after every node refresh, follow the rerun
-in flight (re-attaching after a restart), show its progress, and wrap it up when it ends.
+in flight (re-attaching after a restart) and show its progress. The bookkeeping (which run is
+followed, when it ended, its outcome and tracker row) is the
+:class:`~redfix_tui.rerun_book.RerunBook`'s; each wrap-up runs in its own worker, outside the
+refresh that noticed it, and this mixin only reacts to it (notification, board row, status bar).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +21,9 @@ from textual.message import Message
 from textual.timer import Timer
 
 from ..node import NodeError
-from ..recipes import RecipeStatus, RunSummary
-from ..runs import NodeStatus, RerunRefused, RerunState, RunOutcome
+from ..recipes import RecipeStatus
+from ..rerun_book import RerunBook
+from ..runs import NodeStatus, RerunRefused, RerunState
 from ..shellcmd import UnsafeValue, validate_recipe
 from ..tracker import CLASSIFICATIONS, TrackerError
 from ..widgets.choice_dialog import ChoiceDialog
@@ -61,6 +65,8 @@ class BoardActions(_Base):
     tick: bool
     load: bool
     _following: str | None
+    _refresh_lock: asyncio.Lock
+    _recipes_read_at: float
 
     if TYPE_CHECKING:
 
@@ -79,11 +85,23 @@ class BoardActions(_Base):
 
     def _init_board_actions(self) -> None:
         """Set up the state of the actions (called from ``__init__``)."""
-        self.rerun_state: RerunState | None = None
-        """The rerun in flight that this console follows."""
-        self._previous: dict[str, RunSummary | None] = {}
+        self.book = RerunBook(lambda: self.session.runs, lambda: self.tracker)
+        """The reruns this console follows and records."""
         self._refresh_timer: Timer | None = None
         self._refresh_every = 0.0
+        self._wrap_errors: set[str] = set()
+
+    @property
+    def rerun_state(self) -> RerunState | None:
+        """The rerun in flight that this console follows."""
+        return self.book.following
+
+    @rerun_state.setter
+    def rerun_state(self, state: RerunState | None) -> None:
+        if state is None:
+            self.book.forget()
+        else:
+            self.book.follow(state)
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -119,33 +137,30 @@ class BoardActions(_Base):
     # -- after each refresh -----------------------------------------------------------------
 
     async def track_runs(self, status: NodeStatus) -> None:
-        """Follow the rerun in flight, show its progress, and wrap it up once it has ended."""
-        active = status.active_rerun
-        if active is not None and (self.rerun_state is None or self.rerun_state.pid != active.pid):
-            self._follow_run(active, fresh_log=False)
-        if self.rerun_state is not None and (active is None or active.pid != self.rerun_state.pid):
-            ended = next(
-                (
-                    s
-                    for s in status.reruns
-                    if s.pid == self.rerun_state.pid and s.recipe == self.rerun_state.recipe
-                ),
-                self.rerun_state,
+        """Follow the rerun in flight, show its progress, and start the wrap-up of every run
+        that ended (in its own worker: the next refresh tick cannot cancel it)."""
+        seen = self.book.observe(status)
+        if seen.attach is not None:
+            self._follow_run(seen.attach, fresh_log=False)
+        for state in seen.ended:
+            self.run_worker(
+                self._wrap_up(state),
+                name=f"wrap-up of the rerun of {state.recipe}",
+                group="wrap-up",
+                exclusive=False,
+                exit_on_error=False,
             )
-            await self._run_ended(ended)
-        if self.rerun_state is not None:
-            await self._show_progress(self.rerun_state)
+        if self.book.following is not None:
+            await self._show_progress(self.book.following)
         else:
             self._board.set_progress({})
             self._bar.run_progress = ""
-        self.schedule_refresh(status.busy)
+        self.schedule_refresh(status.busy or self.book.busy)
 
     def _follow_run(self, state: RerunState, *, fresh_log: bool) -> None:
         """Follow ``state``'s run: its log from the first byte, its row on the board."""
-        self.rerun_state = state
-        if state.recipe not in self._previous:
-            current = self._status_of(state.recipe)
-            self._previous[state.recipe] = (current.isolation or current.sweep) if current else None
+        current = self._status_of(state.recipe)
+        self.book.follow(state, (current.isolation or current.sweep) if current else None)
         self._board.set_teardown(state.recipe, None)
         if fresh_log or not self.session.open_log:
             self._following = state.log
@@ -162,54 +177,43 @@ class BoardActions(_Base):
         try:
             progress = await self.session.runs.progress(state)
         except NodeError:
-            return
-        previous = self._previous.get(state.recipe)
-        prev_ms = previous.stage_ms.get(progress.stage or "") if previous else None
+            return  # the refresh itself reports a lost node; progress comes back with it
         shown = Progress(
             stage=progress.stage,
             elapsed_s=progress.stage_elapsed_s,
-            previous_s=None if prev_ms is None else round(prev_ms / 1000),
+            previous_s=self.book.previous_stage_s(state.recipe, progress.stage),
             done=progress.done,
         )
         self._board.set_progress({state.recipe: shown})
         self._bar.run_progress = shown.describe()
 
-    async def _run_ended(self, state: RerunState) -> None:
-        """Notify how the run ended, record it in the tracker, show the new verdicts."""
-        runs = self.session.runs
+    async def _wrap_up(self, state: RerunState) -> None:
+        """Wait for the book's wrap-up of ``state``, then show it: the new verdicts on the
+        board, the notification, the teardown flag."""
         try:
-            outcome = await runs.outcome(state)
+            wrap = await self.book.wrap_up(state)
         except NodeError as exc:
-            self.notify(exc.message, title="Rerun ended", severity="error")
-            outcome = RunOutcome(state)
-        self.rerun_state = None
-        self._board.set_progress({})
-        self._bar.run_progress = ""
-        self._board.set_teardown(state.recipe, outcome.teardown_clean)
-        teardown = {True: "teardown clean", False: "STACK LEFT ⚑", None: "teardown ?"}[
-            outcome.teardown_clean
-        ]
-        with contextlib.suppress(NodeError):  # new verdicts before the news (else: next refresh)
-            self.statuses = await self.session.recipes.load()
-        failed = any(v in ("failed", "error") for v in outcome.stages.values())
-        self.notify(
-            f"{state.recipe}: {state.how()}\n{outcome.stage_line() or 'no stage verdicts'}\n"
-            f"{teardown}",
-            title="Rerun ended",
-            severity="error" if state.terminated else ("warning" if failed else "information"),
-            timeout=15,
-        )
-        try:
-            self.tracker.update(
-                state.recipe,
-                isolation_run=runs.run_label(state),
-                result=outcome.summary(),
-                stages=outcome.stage_line(),
-            )
-        except TrackerError as exc:
-            self.notify(str(exc), title="Tracker", severity="error")
-        self._board.show(self.statuses, self.tracker.entries)
-        self._show_detail()
+            if state.key not in self._wrap_errors:  # once, not at every retry
+                self._wrap_errors.add(state.key)
+                self.notify(
+                    f"{state.recipe}: {exc.message} — its outcome is read at the next refresh",
+                    title="Rerun ended",
+                    severity="error",
+                )
+            return
+        self._wrap_errors.discard(state.key)
+        if not (wrap.followed or wrap.recorded):
+            return  # another console recorded it already
+        self._board.set_teardown(state.recipe, wrap.outcome.teardown_clean)
+        async with self._refresh_lock:  # new verdicts before the news; no refresh overlaps
+            try:
+                self.statuses = await self.session.recipes.load()
+                self._recipes_read_at = time.monotonic()
+            except NodeError:
+                self._recipes_read_at = -float("inf")  # the next refresh reads them
+            self._board.show(self.statuses, self.tracker.entries)
+            self._show_detail()
+        self.notify(wrap.message(), title="Rerun ended", severity=wrap.severity, timeout=15)
 
     def run_detail(self, recipe: str) -> str:
         """Extra words for the detail line: the run in flight, or the teardown flag."""
@@ -253,7 +257,7 @@ class BoardActions(_Base):
         tag = await self.app.push_screen_wait(dialog)
         if not tag:
             return
-        self._previous[recipe] = selected.isolation or selected.sweep
+        self.book.previous[recipe] = selected.isolation or selected.sweep
         try:
             state = await runs.start(recipe, tag, self.session.clock())
         except RerunRefused as exc:

@@ -19,6 +19,7 @@ from textual.widgets import ContentSwitcher, Footer, Static
 from ..node import NodeError
 from ..recipes import RecipeStatus, age_text
 from ..runs import NodeStatus
+from ..safe_text import clean
 from ..session import Session
 from ..tracker import Tracker, TrackerError
 from ..widgets.log_pane import LogPane
@@ -166,13 +167,19 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
             else:
                 statuses, status = self.statuses, await status_call
         except NodeError as exc:
-            bar.connection = "down" if exc.kind in ("hostkey", "auth", "host") else "reconnecting"
-            bar.message = exc.message
+            if exc.kind == "command":  # the node is there; one of its commands failed
+                bar.problem = exc.message
+            else:
+                bar.connection = (
+                    "down" if exc.kind in ("hostkey", "auth", "host") else "reconnecting"
+                )
+                bar.message = exc.message
             if exc.message != self._last_error:  # once per failure, not once per tick
                 self._last_error = exc.message
                 self.notify(exc.message, title="Node", severity="error", timeout=8)
             return
         self._last_error = ""
+        bar.problem = ""
         self.statuses = statuses
         self.node_status = status
         bar.node_status = status
@@ -264,17 +271,17 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
             return
         canonical = status.canonical
         text = Text()
-        text.append(status.name, style="bold")
-        text.append(f"  tag {status.latest_tag or '?'}")
+        text.append(clean(status.name), style="bold")
+        text.append(f"  tag {clean(status.latest_tag) or '?'}")
         if canonical:
             age = age_text(canonical.ts, self.session.clock())
-            text.append(f"  canonical {canonical.version} ({age} ago)")
+            text.append(f"  canonical {clean(canonical.version)} ({age} ago)")
         else:
             text.append("  no canonical", style="dim")
         entry = self.tracker.get(status.name)
-        text.append(f"  │ {entry.classification}", style="italic")
+        text.append(f"  │ {clean(entry.classification)}", style="italic")
         if run := self.run_detail(status.name):
-            text.append(f"  │ {run}", style="bold")
+            text.append(f"  │ {clean(run)}", style="bold")
         detail.update(text)
 
     def focus_log(self) -> None:

@@ -1,4 +1,8 @@
-"""The status bar: the node's connection state, the run in flight, disk free and the sweep timer."""
+"""The status bar: the node's connection state, the run in flight, disk free and the sweep timer.
+
+Node text (the host label, an error message, the stage of the run in flight) is shown through
+:func:`redfix_tui.safe_text.clean`, into a Rich ``Text`` (never markup).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from ..runs import NodeStatus
+from ..safe_text import clean
 
 STATE_STYLES = {
     "connecting": ("◌ connecting", "yellow"),
@@ -73,6 +78,8 @@ class NodeStatusBar(Static):
     """The node's label."""
     run_progress: reactive[str] = reactive("")
     """Where the rerun in flight is (``upgrade 0:42/1:10``), shown after it."""
+    problem: reactive[str] = reactive("")
+    """A node command that failed in the last refresh (the connection itself is fine)."""
 
     def __init__(
         self, *, clock: Callable[[], datetime] | None = None, tick: bool = True, **kwargs
@@ -97,10 +104,10 @@ class NodeStatusBar(Static):
         text = Text()
         text.append(label, style=style)
         if self.host:
-            text.append(f" {self.host}")
+            text.append(f" {clean(self.host)}")
         status = self.node_status
         if self.connection != "connected" and self.message:
-            text.append(f" — {self.message}", style="italic")
+            text.append(f" — {clean(self.message)}", style="italic")
         if status is not None:
             text.append("  │ ")
             rerun = status.active_rerun
@@ -109,15 +116,20 @@ class NodeStatusBar(Static):
                 pid = rerun.pid if rerun else status.in_flight[0].pid
                 elapsed = status.elapsed(now)
                 text.append(
-                    f"▶ {who} pid {pid} {human_delta(elapsed or timedelta())}", style="bold cyan"
+                    f"▶ {clean(who)} pid {pid} {human_delta(elapsed or timedelta())}",
+                    style="bold cyan",
                 )
                 if self.run_progress:
-                    text.append(f" · {self.run_progress}", style="cyan")
+                    text.append(f" · {clean(self.run_progress)}", style="cyan")
             else:
                 text.append("idle", style="green")
             text.append(f"  │ disk {human_bytes(status.disk_free)} free")
             if status.sweep_next is not None:
                 text.append(f"  │ sweep in {human_delta(status.sweep_next - now)}")
+            if status.stacks_error:
+                text.append(f"  │ stacks n/a — {clean(status.stacks_error)}", style="yellow")
             if status.refreshed is not None:
                 text.append(f"  │ ↻ {human_delta(now - status.refreshed)} ago", style="dim")
+        if self.problem:
+            text.append(f"  │ ⚠ {clean(self.problem)}", style="bold yellow")
         return text
