@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import NodeConfig
+from .hostkeys import KnownHostsCheck, MissingFile, SSHTarget, resolve_target
 
 if TYPE_CHECKING:
     import asyncssh
@@ -46,7 +47,24 @@ class NodeError(Exception):
         super().__init__(message)
         self.message = message
         self.kind = kind
-        """One of: host, hostkey, auth, refused, timeout, lost, command, error."""
+        """One of: host, hostkey, auth, config, refused, timeout, lost, command, error."""
+
+    @property
+    def transport(self) -> bool:
+        """True when the connection itself failed (worth reconnecting); False for a command
+        that failed, or settings that must be fixed first (host key, key, files)."""
+        return self.kind in TRANSPORT_KINDS
+
+
+TRANSPORT_KINDS = frozenset({"refused", "timeout", "lost"})
+"""Failures of the connection itself: the only ones that make it "lost" (reconnecting)."""
+DOWN_KINDS = frozenset({"host", "hostkey", "auth", "config"})
+"""Failures that retrying cannot fix: the connection is "down" until the operator acts."""
+AUTH_ATTEMPTS = 3
+"""Refused authentications in a row after which the connection stops trying (fail2ban)."""
+SESSIONS = 6
+"""Most short commands in flight at once (OpenSSH's MaxSessions defaults to 10; a tail and a
+rerun stream hold two more)."""
 
 
 @dataclass(frozen=True)
@@ -80,8 +98,13 @@ def _expand(path: str) -> str:
 class NodeConnection:
     """One SSH connection to the node, reconnected on demand.
 
-    State listeners are called with ``"connecting"``, ``"connected"``, ``"lost"`` or
-    ``"closed"`` and an optional message; the UI maps these to its status bar.
+    State listeners are called with ``"connecting"``, ``"connected"``, ``"lost"`` (the
+    transport failed: reconnecting), ``"down"`` (settings must be fixed first: host key, key,
+    files) or ``"closed"`` and an optional message; the UI maps these to its status bar. A
+    command that fails never changes the state: only the transport does.
+
+    After :data:`AUTH_ATTEMPTS` refused authentications in a row, :meth:`connect` refuses at
+    once, without touching the network, until :meth:`reset` (ctrl+r in the console).
     """
 
     def __init__(
@@ -93,9 +116,15 @@ class NodeConnection:
         """A name to show instead of ``host:port`` (the demo calls itself ``demo``)."""
         self._conn: asyncssh.SSHClientConnection | None = None
         self._lock = asyncio.Lock()
+        self._sessions = asyncio.Semaphore(SESSIONS)
         self._listeners: list[Callable[[str, str], None]] = []
         self.last_exit_status: int | None = None
         self.last_stderr = ""
+        self.auth_failures = 0
+        """Refused authentications in a row (reset by a success or :meth:`reset`)."""
+        self.connects = 0
+        """Connection attempts that reached the network (for tests and diagnostics)."""
+        self._user = config.username or default_username()
 
     # -- connection -------------------------------------------------------------------------
 
@@ -111,6 +140,15 @@ class NodeConnection:
         """True while the SSH transport is up."""
         return self._conn is not None and not self._conn.is_closed()
 
+    @property
+    def auth_stopped(self) -> bool:
+        """True once authentication was refused :data:`AUTH_ATTEMPTS` times in a row."""
+        return self.auth_failures >= AUTH_ATTEMPTS
+
+    def reset(self) -> None:
+        """Allow connecting again after refused authentications (the operator fixed the key)."""
+        self.auth_failures = 0
+
     def add_listener(self, listener: Callable[[str, str], None]) -> None:
         """Call ``listener(state, message)`` on every connection state change."""
         self._listeners.append(listener)
@@ -119,23 +157,36 @@ class NodeConnection:
         for listener in list(self._listeners):
             listener(state, message)
 
-    def _options(self) -> dict[str, Any]:
+    def _auth_message(self) -> str:
+        who = f"{self._user}@{self.host}"
+        return f"authentication refused for {who} — fix the key, then ctrl+r to retry"
+
+    def _target(self) -> SSHTarget:
+        cfg = self.config
+        return resolve_target(
+            self.host,
+            port=cfg.port,
+            username=cfg.username,
+            known_hosts=cfg.known_hosts,
+            ssh_config=cfg.ssh_config,
+            client_keys=list(cfg.client_keys),
+        )
+
+    def _options(self, target: SSHTarget, check: KnownHostsCheck) -> dict[str, Any]:
         cfg = self.config
         options: dict[str, Any] = {
             "connect_timeout": cfg.connect_timeout,
             "keepalive_interval": cfg.keepalive_interval,
             "keepalive_count_max": 3,
+            "known_hosts": check,
+            "config": target.config_paths or None,
         }
         if cfg.port:
             options["port"] = cfg.port
         if cfg.username:
             options["username"] = cfg.username
-        if cfg.known_hosts:
-            options["known_hosts"] = _expand(cfg.known_hosts)
         if cfg.client_keys:
             options["client_keys"] = [_expand(key) for key in cfg.client_keys]
-        if cfg.ssh_config:
-            options["config"] = [_expand(cfg.ssh_config)]
         return options
 
     async def connect(self) -> None:
@@ -143,15 +194,27 @@ class NodeConnection:
         async with self._lock:
             if self.is_connected:
                 return
+            if self.auth_stopped:
+                error = NodeError(self._auth_message(), kind="auth")
+                self._notify("down", error.message)
+                raise error
             self._notify("connecting", f"connecting to {self.host_label}")
+            check: KnownHostsCheck | None = None
             try:
-                conn = await asyncssh.connect(self.host, **self._options())
+                target = self._target()
+                self._user = target.user
+                check = KnownHostsCheck(target)
+                self.connects += 1
+                conn = await asyncssh.connect(self.host, **self._options(target, check))
             except BaseException as exc:  # mapped to one clear line below
                 if isinstance(exc, asyncio.CancelledError):
                     raise
-                error = self._explain(exc)
-                self._notify("lost", error.message)
+                error = self._explain(exc, check)
+                if error.kind == "auth":
+                    self.auth_failures += 1
+                self._notify("down" if error.kind in DOWN_KINDS else "lost", error.message)
                 raise error from None
+            self.auth_failures = 0
             self._conn = conn
             self._notify("connected", f"connected to {self.host_label}")
             asyncio.get_running_loop().create_task(self._watch(conn))
@@ -168,7 +231,7 @@ class NodeConnection:
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(asyncssh.Error, OSError):  # closing: its last error is moot
                 await conn.wait_closed()
         self._notify("closed", "")
 
@@ -177,30 +240,30 @@ class NodeConnection:
         assert self._conn is not None
         return self._conn
 
-    def _explain(self, exc: BaseException) -> NodeError:
-        """Turn a connection failure into one clear line, saying how to fix it where we can."""
+    def _explain(self, exc: BaseException, check: KnownHostsCheck | None) -> NodeError:
+        """Turn a connection failure into one clear line, saying how to fix it; never raises."""
+        try:
+            return self._explain_unsafe(exc, check)
+        except Exception as inner:  # the diagnosis itself must never hide the failure
+            return NodeError(
+                f"cannot connect to {self.host_label}: {type(exc).__name__}: {exc} "
+                f"(diagnosis failed: {inner})",
+                kind="error",
+            )
+
+    def _explain_unsafe(self, exc: BaseException, check: KnownHostsCheck | None) -> NodeError:
         target = self.host_label
+        if isinstance(exc, MissingFile):
+            return NodeError(exc.message, kind="config")
+        hostkey = isinstance(exc, asyncssh.HostKeyNotVerifiable) or (
+            isinstance(exc, asyncssh.KeyExchangeFailed) and check is not None and check.trusted
+        )
+        if hostkey and check is not None and check.called:
+            return NodeError(check.explain(target), kind="hostkey")
         if isinstance(exc, asyncssh.HostKeyNotVerifiable):
-            known = self.config.known_hosts or "~/.ssh/known_hosts"
-            if self._has_known_key():
-                return NodeError(
-                    f"host key for {target} has CHANGED (it differs from {known}). If the node "
-                    f"was rebuilt, check the new key with its admin, then run "
-                    f"`ssh-keygen -R {self.host}` and `ssh {self.host}` once.",
-                    kind="hostkey",
-                )
-            return NodeError(
-                f"host key for {target} is not in {known}; run `ssh {self.host}` once and "
-                f"check the fingerprint to trust it",
-                kind="hostkey",
-            )
+            return NodeError(f"host key of {target} refused: {exc.reason}", kind="hostkey")
         if isinstance(exc, asyncssh.PermissionDenied):
-            user = self.config.username or "your user"
-            return NodeError(
-                f"authentication refused by {target} for {user} (check the key, the agent "
-                f"and IdentityFile in ~/.ssh/config)",
-                kind="auth",
-            )
+            return NodeError(self._auth_message(), kind="auth")
         if isinstance(exc, socket.gaierror):
             return NodeError(f"unknown host {self.host!r}: {exc.strerror}", kind="host")
         if isinstance(exc, ConnectionRefusedError):
@@ -212,44 +275,72 @@ class NodeConnection:
             )
         if isinstance(exc, asyncssh.DisconnectError):
             return NodeError(f"{target} closed the connection: {exc.reason}", kind="lost")
+        if isinstance(exc, OSError) and exc.filename:
+            return NodeError(
+                f"cannot read {exc.filename}: {exc.strerror or exc} (an SSH setting for {target})",
+                kind="config",
+            )
         if isinstance(exc, OSError):
             return NodeError(f"cannot reach {target}: {exc.strerror or exc}", kind="refused")
         if isinstance(exc, (ValueError, asyncssh.KeyImportError)):
-            return NodeError(f"cannot use the SSH settings for {target}: {exc}", kind="error")
+            return NodeError(f"cannot use the SSH settings for {target}: {exc}", kind="config")
         return NodeError(f"{type(exc).__name__} talking to {target}: {exc}", kind="error")
 
-    def _has_known_key(self) -> bool:
-        """True when known_hosts holds some key for this host (so a mismatch means 'changed')."""
-        path = _expand(self.config.known_hosts or "~/.ssh/known_hosts")
-        try:
-            known = asyncssh.read_known_hosts(path)
-        except (OSError, ValueError):
-            return False
-        port = self.config.port or None
-        for name in (self.host, "127.0.0.1" if self.host == "localhost" else self.host):
-            if known.match(name, name, port)[0]:
-                return True
-        return False
+    def _failure(self, exc: BaseException, conn: Any, command: str) -> NodeError:
+        """A failure on a channel: "lost" only when the transport went down with it."""
+        if conn.is_closed() or isinstance(exc, asyncssh.ConnectionLost):
+            return NodeError(f"connection to {self.host_label} lost: {exc}", kind="lost")
+        if isinstance(exc, asyncssh.ChannelOpenError):
+            return NodeError(
+                f"{self.host_label} refused a session for `{_short(command)}`: {exc.reason}",
+                kind="command",
+            )
+        return NodeError(f"`{_short(command)}` failed: {exc}", kind="command")
+
+    async def _open(self, conn: Any, command: str, **kwargs: Any) -> Any:
+        """Open a session for ``command``; a refused session (the server's session limit) is
+        retried twice before it becomes a command error."""
+        for attempt in range(3):
+            try:
+                return await conn.create_process(command, encoding=None, **kwargs)
+            except (asyncssh.Error, OSError) as exc:
+                error = self._failure(exc, conn, command)
+                if error.kind != "command" or attempt == 2:
+                    raise error from None
+                await asyncio.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     # -- commands ---------------------------------------------------------------------------
+
+    async def _execute(self, command: str, timeout: float | None) -> Any:
+        """Run ``command`` to its end; its output stays raw bytes."""
+        conn = await self._connection()
+        async with self._sessions:
+            process = await self._open(conn, command)
+            try:
+                result = await asyncio.wait_for(process.wait(), timeout)
+            except (asyncssh.Error, OSError) as exc:
+                raise self._failure(exc, conn, command) from None
+            except TimeoutError:
+                raise NodeError(
+                    f"`{_short(command)}` took longer than {timeout:g}s", kind="command"
+                ) from None
+            finally:
+                process.close()
+        if result.exit_status is None and result.exit_signal is None and conn.is_closed():
+            raise NodeError(f"connection to {self.host_label} lost", kind="lost")
+        return result
 
     async def run(
         self, command: str, *, check: bool = False, timeout: float | None = 60.0
     ) -> CommandResult:
         """Run ``command`` and return its decoded output.
 
-        With ``check``, a non-zero exit status raises :class:`NodeError` naming the command's
-        first line of stderr.
+        With ``check``, a non-zero exit status raises :class:`NodeError` (kind ``command``)
+        naming the command's first line of stderr. Only a transport failure raises kind
+        ``lost``; a command that fails, times out or is refused a session never does.
         """
-        conn = await self._connection()
-        try:
-            result = await asyncio.wait_for(conn.run(command, encoding=None), timeout)
-        except (asyncssh.Error, OSError) as exc:
-            raise self._lost(exc) from None
-        except TimeoutError:
-            raise NodeError(
-                f"`{_short(command)}` took longer than {timeout:g}s", kind="command"
-            ) from None
+        result = await self._execute(command, timeout)
         out = CommandResult(
             command, decode(result.stdout), decode(result.stderr), result.exit_status
         )
@@ -258,11 +349,6 @@ class NodeConnection:
             raise NodeError(f"`{_short(command)}` failed: {first}", kind="command")
         return out
 
-    def _lost(self, exc: BaseException) -> NodeError:
-        if isinstance(exc, asyncssh.ChannelOpenError):
-            return NodeError(f"{self.host_label} refused a session: {exc.reason}", kind="lost")
-        return NodeError(f"connection to {self.host_label} lost: {exc}", kind="lost")
-
     async def stream(
         self, command: str, *, chunk_size: int = 65536, merge_stderr: bool = False
     ) -> AsyncIterator[bytes]:
@@ -270,14 +356,11 @@ class NodeConnection:
 
         When the loop is left early, the remote command is sent SIGTERM and its channel closed.
         After a normal end, :attr:`last_exit_status` and :attr:`last_stderr` hold the outcome.
-        Raises :class:`NodeError` when the connection is lost mid-stream.
+        Raises :class:`NodeError` of kind ``lost`` when the connection is lost mid-stream.
         """
         conn = await self._connection()
         stderr_target = asyncssh.STDOUT if merge_stderr else asyncssh.PIPE
-        try:
-            process = await conn.create_process(command, encoding=None, stderr=stderr_target)
-        except (asyncssh.Error, OSError) as exc:
-            raise self._lost(exc) from None
+        process = await self._open(conn, command, stderr=stderr_target)
         stderr_parts: list[bytes] = []
 
         async def drain_stderr() -> None:
@@ -294,19 +377,15 @@ class NodeConnection:
                 try:
                     chunk = await process.stdout.read(chunk_size)
                 except (asyncssh.Error, OSError) as exc:
-                    raise self._lost(exc) from None
+                    raise self._failure(exc, conn, command) from None
                 if not chunk:
                     break
                 yield chunk
             if drainer is not None:
-                with contextlib.suppress(asyncssh.Error, OSError):
+                with contextlib.suppress(asyncssh.Error, OSError):  # stdout ended cleanly
                     await drainer
             await process.wait_closed()
-            if (
-                process.exit_status is None
-                and process.exit_signal is None
-                and not self.is_connected
-            ):
+            if process.exit_status is None and process.exit_signal is None and conn.is_closed():
                 raise NodeError(f"connection to {self.host_label} lost", kind="lost")
             finished = True
             self.last_exit_status = process.exit_status
@@ -315,18 +394,12 @@ class NodeConnection:
             if drainer is not None and not drainer.done():
                 drainer.cancel()
             if not finished:
-                with contextlib.suppress(Exception):
-                    process.send_signal("TERM")
-                with contextlib.suppress(Exception):
-                    process.close()
+                _stop(process)
 
     async def read_file(self, path: str, *, limit: int = 64 * 1024 * 1024) -> bytes:
         """Return a remote file's bytes (at most ``limit``); raise :class:`NodeError`."""
-        conn = await self._connection()
-        try:
-            result = await conn.run(f"head -c {int(limit)} -- {shlex.quote(path)}", encoding=None)
-        except (asyncssh.Error, OSError) as exc:
-            raise self._lost(exc) from None
+        command = f"head -c {int(limit)} -- {shlex.quote(path)}"
+        result = await self._execute(command, None)
         if result.exit_status != 0:
             reason = decode(result.stderr).strip().splitlines()
             raise NodeError(
@@ -334,6 +407,14 @@ class NodeConnection:
             )
         data = result.stdout
         return data if isinstance(data, bytes) else decode(data).encode()
+
+
+def _stop(process: Any) -> None:
+    """Send SIGTERM to a remote command left early and close its channel (best effort: the
+    channel may already be gone with the connection)."""
+    for step in (lambda: process.send_signal("TERM"), process.close):
+        with contextlib.suppress(asyncssh.Error, OSError, RuntimeError):  # already closed
+            step()
 
 
 def _short(command: str, width: int = 60) -> str:

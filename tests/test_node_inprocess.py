@@ -85,7 +85,9 @@ async def test_changed_host_key_is_refused_and_says_so(
         connection = NodeConnection(node_config_for(ssh_files, ssh_server.port))
         with pytest.raises(NodeError, match="CHANGED") as info:
             await connection.connect()
-        assert "ssh-keygen -R" in info.value.message
+        assert "possible attack" in info.value.message
+        assert "line 1" in info.value.message
+        assert "ssh-keyscan" not in info.value.message  # never invite to trust it blindly
     finally:
         await other.close()
 
