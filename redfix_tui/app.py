@@ -124,6 +124,17 @@ class RedfixApp(App[None]):
         else:
             self.action_show_help_panel()
 
+    def notify(self, message: str, *, title: str = "", markup: bool = True, **options) -> None:
+        """Every notification (widgets' ``notify`` lands here) goes through the node-text gate.
+
+        Messages often carry node text (stderr, process lines, tags), so markup is always off
+        and escapes and controls are made visible; newlines are kept. ``markup`` is accepted for
+        Textual's signature and ignored.
+        """
+        from .safe_text import clean
+
+        super().notify(clean(message, newlines=True), title=clean(title), markup=False, **options)
+
     async def on_unmount(self) -> None:
         """Close the node connection and stop the demo node."""
         await self.session.close()

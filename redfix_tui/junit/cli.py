@@ -4,19 +4,26 @@ Text: per stage its counts, then each failing case as ``file::name — message``
 with their reason). ``--json``: ``{"files": [{"path", "stage", "error", "cases", "failures",
 "errors", "skipped", "flaky", "failed": [{"id", "message"}]}]}``. Exit status 0 when everything
 was read and nothing failed, 1 when a test failed or errored, 2 when a file could not be read.
+Node text never reaches the terminal raw: text lines go through :func:`~redfix_tui.safe_text.clean`,
+JSON escapes DEL and C1 controls too.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..safe_text import clean
 from .load import load_junit_file, load_run
 from .model import JUnitFile, Run
 from .safe_xml import one_line
+
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f]")
+"""What ``json.dumps(ensure_ascii=False)`` leaves raw but a terminal may obey (DEL, C1)."""
 
 EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
 
@@ -79,26 +86,44 @@ def exit_status(runs: list[Run]) -> int:
 
 
 def print_text(runs: list[Run], out: TextIO) -> None:
-    """Write the per-stage summary of every run."""
+    """Write the per-stage summary of every run.
+
+    Run ids, stages, paths, errors, test ids and messages come from the node: each goes through
+    :func:`clean` on its own (so one value's escape cannot hide the next value), never raw.
+    """
     for number, run in enumerate(runs):
         if number:
             out.write("\n")
         if len(runs) > 1 or run.directory:
-            out.write(f"run {run.run_id}" + (f" · {run.recipe}" if run.recipe else "") + "\n")
+            recipe = f" · {clean(run.recipe)}" if run.recipe else ""
+            out.write(f"run {clean(run.run_id)}{recipe}\n")
         if run.results_error:
-            out.write(f"  ? {run.results_error}\n")
+            out.write(f"  ? {clean(run.results_error)}\n")
         for stage in run.stages:
             verdict = run.stage_status(stage)
             counts = run.stage_counts(stage)
             summary = counts.summary() if run.files_in(stage) else "no JUnit file"
-            out.write(f"{stage}" + (f" [{verdict}]" if verdict else "") + f": {summary}\n")
+            shown = f" [{clean(verdict)}]" if verdict else ""
+            out.write(f"{clean(stage)}{shown}: {summary}\n")
             for jf in run.files_in(stage):
                 if jf.error is not None:
-                    out.write(f"  ? {jf.path} — {jf.error}\n")
+                    out.write(f"  ? {clean(jf.path)} — {clean(jf.error)}\n")
                 for case in jf.iter_cases():
                     if case.bad:
-                        message = one_line(case.message, 300) or case.status.value
-                        out.write(f"  {case.test_id or case.name} — {message}\n")
+                        message = (
+                            one_line(clean(case.message, newlines=True), 300) or case.status.value
+                        )
+                        out.write(f"  {clean(case.test_id or case.name)} — {message}\n")
+
+
+def json_text(data: object) -> str:
+    """``data`` as indented JSON, non-ASCII kept, but DEL and C1 controls as ``\\u`` escapes.
+
+    The values stay exact (a JSON reader gets the same strings back); only the characters a
+    terminal could obey are escaped (json already escapes C0 controls).
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def run(argv: list[str], out: TextIO | None = None) -> int:
@@ -108,7 +133,7 @@ def run(argv: list[str], out: TextIO | None = None) -> int:
     runs = collect(args.paths)
     if args.json:
         files = [file_summary(jf) for r in runs for jf in r.files]
-        out.write(json.dumps({"files": files}, indent=2, ensure_ascii=False) + "\n")
+        out.write(json_text({"files": files}) + "\n")
     else:
         print_text(runs, out)
     return exit_status(runs)

@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from ..safe_text import plain
 from .rerun_dialogs import DIALOG_CSS
 
 
@@ -34,8 +35,10 @@ class ChoiceDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         """The title and the choices."""
         with Vertical(id="dialog"):
-            yield Label(self.title_text, id="title")
-            yield OptionList(*(Option(label) for _value, label in self.choices), id="choices")
+            yield Label(plain(self.title_text), id="title")
+            yield OptionList(
+                *(Option(plain(label)) for _value, label in self.choices), id="choices"
+            )
 
     def on_mount(self) -> None:
         """Highlight the current choice."""

@@ -3,7 +3,8 @@
 A case shows its message, type, traceback (highlighted as Python when it looks like one),
 captured output and where it ran; a run, stage, suite or unreadable file shows its counts or
 why it could not be read; a compared case shows both sides. Long text is capped to
-``RENDER_HEAD`` + ``RENDER_TAIL`` characters, so huge output never freezes the UI.
+``RENDER_HEAD`` + ``RENDER_TAIL`` characters, so huge output never freezes the UI. Every string
+from the node goes through :mod:`redfix_tui.safe_text` (no markup, escapes made visible).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from redfix_tui.junit.compare import CaseChange, Comparison
 from redfix_tui.junit.load import cap_output
 from redfix_tui.junit.model import Case, Outcome
 from redfix_tui.junit.tree import Kind, TreeItem
+from redfix_tui.safe_text import clean, plain
 
 from .junit_labels import VERDICT_STYLE, status_glyph
 
@@ -31,8 +33,8 @@ def _section(title: str, body: RenderableType) -> list[RenderableType]:
 
 
 def _capped(text: str) -> str:
-    """Output cut to what the detail pane renders, with a note in the middle."""
-    return cap_output(text, RENDER_HEAD, RENDER_TAIL)
+    """Output cut to what the detail pane renders, with a note in the middle; made safe."""
+    return clean(cap_output(text, RENDER_HEAD, RENDER_TAIL), newlines=True)
 
 
 def traceback_renderable(text: str) -> RenderableType:
@@ -43,14 +45,14 @@ def traceback_renderable(text: str) -> RenderableType:
     elif "\nE   " in text or text.startswith(("def ", "self = ", "@")) or ".py:" in text:
         lexer = "python"
     else:
-        return Text(text)
+        return plain(text, newlines=True)
     return Syntax(text, lexer, theme="ansi_dark", word_wrap=True, background_color="default")
 
 
 def case_detail(case: Case, stage: str, junit_path: str, pending: bool) -> RenderableType:
     """Everything about one case, for the detail pane."""
     head = Text.assemble(status_glyph(case.status), " ", (case.status.value.upper(), "bold"), " ")
-    head.append(case.test_id or case.name, style="bold")
+    head.append(clean(case.test_id or case.name), style="bold")
     facts = [f"stage {stage}"]
     if case.location:
         facts.append(case.location)
@@ -58,19 +60,19 @@ def case_detail(case: Case, stage: str, junit_path: str, pending: bool) -> Rende
         facts.append(f"{case.time:.3f} s")
     if case.reruns:
         facts.append(f"{case.reruns} rerun(s)")
-    parts: list[RenderableType] = [head, Text(" · ".join(facts), style="dim"), Text("")]
+    parts: list[RenderableType] = [head, plain(" · ".join(facts), "dim"), Text("")]
     if case.message:
-        parts += _section("Message", Text(_capped(case.message)))
+        parts += _section("Message", plain(_capped(case.message), newlines=True))
     if case.type:
-        parts += _section("Type", Text(case.type))
+        parts += _section("Type", plain(case.type))
     if case.traceback:
         parts += _section("Traceback", traceback_renderable(case.traceback))
     if pending:
         parts += _section("Output", Text("loading captured output…", style="dim"))
     for title, text in (("Captured stdout", case.stdout), ("Captured stderr", case.stderr)):
         if text:
-            parts += _section(title, Text(_capped(text)))
-    parts.append(Text(f"junit {junit_path}", style="dim"))
+            parts += _section(title, plain(_capped(text), newlines=True))
+    parts.append(plain(f"junit {junit_path}", "dim"))
     return Group(*parts)
 
 
@@ -88,14 +90,14 @@ def item_detail(item: TreeItem) -> RenderableType:
     if item.kind is Kind.BAD_FILE and item.file is not None:
         jf = item.file
         lines = [
-            Text.assemble(status_glyph(None), " ", (jf.name, "bold")),
-            Text(f"could not be read: {jf.error}"),
-            Text(f"{jf.path} · {jf.size:,} bytes", style="dim"),
+            Text.assemble(status_glyph(None), " ", (clean(jf.name), "bold")),
+            plain(f"could not be read: {jf.error}"),
+            plain(f"{jf.path} · {jf.size:,} bytes", "dim"),
         ]
         if jf.truncated:
             lines.append(Text("It will be read again when it grows.", style="italic"))
         return Group(*lines)
-    lines = [Text.assemble(status_glyph(item.status), " ", (item.label, "bold"))]
+    lines = [Text.assemble(status_glyph(item.status), " ", (clean(item.label), "bold"))]
     if item.counts is not None:
         lines.append(Text(item.counts.summary()))
     return Group(*lines)
@@ -104,17 +106,17 @@ def item_detail(item: TreeItem) -> RenderableType:
 def change_detail(change: CaseChange, comparison: Comparison) -> RenderableType:
     """Both sides of a compared case."""
     parts: list[RenderableType] = [
-        Text.assemble((change.test_id, "bold"), f"  ({change.stage})"),
+        Text.assemble((clean(change.test_id), "bold"), clean(f"  ({change.stage})")),
         Text(change.verdict.value, style=VERDICT_STYLE.get(change.verdict, "")),
     ]
     if change.hint:
-        parts.append(Text(f"hint: {change.hint}", style="italic"))
+        parts.append(plain(f"hint: {change.hint}", "italic"))
     for label, case in (
         (comparison.first_label, change.first),
         (comparison.second_label, change.second),
     ):
         status = case.status.value if case else "absent"
-        parts += [Text(""), Text(f"{label}: {status}", style="bold")]
+        parts += [Text(""), plain(f"{label}: {status}", "bold")]
         if case is not None and case.message:
-            parts.append(Text(_capped(case.message)))
+            parts.append(plain(_capped(case.message), newlines=True))
     return Group(*parts)

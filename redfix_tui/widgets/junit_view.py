@@ -30,6 +30,7 @@ from redfix_tui.junit.compare import CaseChange, Comparison, compare_runs
 from redfix_tui.junit.load import load_case_output, load_run, load_run_from_bytes
 from redfix_tui.junit.model import Case, Run
 from redfix_tui.junit.tree import TreeItem, build_tree
+from redfix_tui.safe_text import plain
 
 from .junit_detail import case_detail, change_detail, item_detail, with_output
 from .junit_labels import item_label
@@ -203,7 +204,7 @@ class JUnitView(Widget, can_focus=False):
             first, second, first_label=first_label, second_label=second_label
         )
         tree = self.results_tree
-        tree.reset(Text(f"{first.run_id} {first_label} ↔ {second.run_id} {second_label}"), None)
+        tree.reset(plain(f"{first.run_id} {first_label} ↔ {second.run_id} {second_label}"), None)
         fill_comparison(tree.root, comparison)
         tree.root.expand()
         first = first_change(tree)

@@ -26,6 +26,7 @@ from redfix_tui.logs.tail import (
     RemoteTail,
     StreamState,
 )
+from redfix_tui.safe_text import plain
 from redfix_tui.widgets.log_view import LogView
 
 
@@ -143,7 +144,7 @@ class LogPane(Vertical):
         if text != self._state_text:
             # One fixed-height line: no layout needed (a layout repaints the whole screen).
             self._state_text = text
-            line.update(text, layout=False)
+            line.update(plain(text), layout=False)  # paths, remote errors: never markup
         for status, css in (
             (CONNECTED, "-connected"),
             (WAITING, "-waiting"),

@@ -26,6 +26,7 @@ from textual.scroll_view import ScrollView
 
 from redfix_tui.evidence import LogEvidence
 from redfix_tui.logs.spool import LogSpool
+from redfix_tui.safe_text import plain
 from redfix_tui.widgets.log_find import EXTEND_BUDGET, LogFindMixin
 from redfix_tui.widgets.log_follow import TICK, LogFollowMixin
 from redfix_tui.widgets.log_render import MAX_LINE_BYTES, LogRenderMixin
@@ -173,7 +174,7 @@ class LogView(
         """Show ``spool`` (replacing any previous one), following its end."""
         self.spool = spool
         self.source_label = source_label
-        self.border_title = source_label
+        self.border_title = plain(source_label)  # a path from the node: never markup
         self._reset_find()
         self._anchor = None
         self.cursor_line = None

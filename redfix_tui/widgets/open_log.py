@@ -8,6 +8,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from ..safe_text import clean, plain
 from .rerun_dialogs import DIALOG_CSS
 
 LOCAL_PREFIX = "local:"
@@ -46,7 +47,7 @@ class OpenLogDialog(ModalScreen[tuple[str, str] | None]):
                 "A path on the node (followed like tail -F), or local:PATH for a file here",
                 classes="field",
             )
-            yield Input(self.current, placeholder="/tmp/redfix-gitea.log", id="path")
+            yield Input(clean(self.current), placeholder="/tmp/redfix-gitea.log", id="path")
             yield Static("", id="error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -54,7 +55,7 @@ class OpenLogDialog(ModalScreen[tuple[str, str] | None]):
         event.stop()
         target = parse_target(event.value)
         if isinstance(target, str):
-            self.query_one("#error", Static).update(target)
+            self.query_one("#error", Static).update(plain(target))
             return
         self.dismiss(target)
 

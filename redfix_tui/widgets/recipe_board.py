@@ -16,6 +16,7 @@ from textual.widgets.data_table import RowDoesNotExist
 
 from ..evidence import RecipeEvidence
 from ..recipes import STAGES, RecipeStatus, RunSummary, age_text
+from ..safe_text import clean, plain
 from ..tracker import SHORT, TrackerEntry
 
 GLYPHS = {
@@ -272,21 +273,22 @@ class RecipeBoard(DataTable):
             iso = stage_glyphs(self.isolation_stages(status))
             if self.teardown.get(status.name) is False:
                 iso.append(TEARDOWN_LEFT, style="bold yellow")
-        name = Text(f" {status.name}")
+        name = Text(f" {clean(status.name)}")
         name.stylize("bold" if progress else "")
         if status.problems:
             name.append(" ⚠", style="yellow")
         if self.compact:
             last = Text(progress.short(), style="bold cyan") if progress else None
-            return [name, stage_glyphs(status.sweep), iso, last or SHORT.get(classification, "?")]
+            short = plain(SHORT.get(classification, "?"))
+            return [name, stage_glyphs(status.sweep), iso, last or short]
         canonical = status.canonical
         return [
             name,
-            canonical.version if canonical else Text("none", style="dim"),
-            age_text(canonical.ts if canonical else None, self._clock()),
+            plain(canonical.version) if canonical else Text("none", style="dim"),
+            Text(age_text(canonical.ts if canonical else None, self._clock())),
             stage_glyphs(status.sweep),
             iso,
-            Text(f"▶ {progress.describe()}", style="bold cyan") if progress else classification,
+            plain(f"▶ {progress.describe()}", "bold cyan") if progress else plain(classification),
         ]
 
     def _fill(self, keep: str | None = None) -> None:
@@ -300,8 +302,8 @@ class RecipeBoard(DataTable):
             with contextlib.suppress(RowDoesNotExist):  # the row was filtered out
                 self.move_cursor(row=self.get_row_index(current))
         on = f" on {self.node_label}" if self.node_label else ""
-        self.border_title = f"Recipes{on} ({self.row_count})"
-        self.border_subtitle = self._subtitle()
+        self.border_title = plain(f"Recipes{on} ({self.row_count})")
+        self.border_subtitle = plain(self._subtitle())
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """Announce the newly highlighted recipe (not the passing rows of a rebuild)."""

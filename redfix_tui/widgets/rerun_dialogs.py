@@ -1,14 +1,14 @@
 """Modal dialogs of the recipe board: start a rerun, cancel it, classify.
 
 Each dialog is a :class:`~textual.screen.ModalScreen` returning its answer through
-``dismiss`` (``None`` when the operator backs out with escape).
+``dismiss`` (``None`` when the operator backs out with escape). Recipe names, tags, paths and
+commands are shown through :mod:`redfix_tui.safe_text` (plain text, never markup).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..safe_text import clean, plain
 from ..shellcmd import UnsafeValue
 from ..tracker import CLASSIFICATIONS
 
@@ -67,15 +68,15 @@ class RerunConfirm(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         """Title, tag input, command, log path, error line and buttons."""
         with Vertical(id="dialog"):
-            yield Label(f"Start an isolation rerun of {self.recipe}?", id="title")
+            yield Label(plain(f"Start an isolation rerun of {self.recipe}?"), id="title")
             yield Label("Tag (enter starts, escape cancels)", classes="field")
             yield Input(
-                self.tag, id="tag", placeholder="release tag, e.g. 0.8.1+3.5.0", compact=True
+                clean(self.tag), id="tag", placeholder="release tag, e.g. 0.8.1+3.5.0", compact=True
             )
             yield Label("Command (runs detached on the node)", classes="field")
             yield Static("", id="command")
             yield Label("Log", classes="field")
-            yield Static(self.log_path, id="log")
+            yield Static(plain(self.log_path), id="log")
             yield Static("", id="error")
             with Horizontal(id="buttons"):
                 yield Button("Start rerun", variant="warning", id="start", compact=True)
@@ -99,8 +100,8 @@ class RerunConfirm(ModalScreen[str | None]):
             command = self._build(tag.strip())
         except UnsafeValue as exc:
             command, error = "", str(exc)
-        self.query_one("#command", Static).update(Text(command or "—"))
-        self.query_one("#error", Static).update(error)
+        self.query_one("#command", Static).update(plain(command or "—"))
+        self.query_one("#error", Static).update(plain(error))
         self.query_one("#error", Static).display = bool(error)
         self.query_one("#start", Button).disabled = bool(error)
 
@@ -148,11 +149,13 @@ class CancelConfirm(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         """The question and the two answers."""
         with Vertical(id="dialog"):
-            yield Label(f"Stop the rerun of {self.recipe}?", id="title")
+            yield Label(plain(f"Stop the rerun of {self.recipe}?"), id="title")
             running = f", running {self.elapsed}" if self.elapsed else ""
             yield Static(
-                f"SIGTERM to its whole process group (pid {self.pid}{running}). The harness does "
-                "no teardown: the recipe's stack may be left behind."
+                plain(
+                    f"SIGTERM to its whole process group (pid {self.pid}{running}). The harness "
+                    "does no teardown: the recipe's stack may be left behind."
+                )
             )
             with Horizontal(id="buttons"):
                 yield Button("Stop it (y)", variant="error", id="yes", compact=True)
@@ -198,12 +201,15 @@ class ClassifyDialog(ModalScreen[tuple[str, str] | None]):
     def compose(self) -> ComposeResult:
         """Classifications, root cause input and buttons."""
         with Vertical(id="dialog"):
-            yield Label(f"Classify {self.recipe}", id="title")
+            yield Label(plain(f"Classify {self.recipe}"), id="title")
             yield Label("Classification (enter picks)", classes="field")
             yield OptionList(*[Option(c, id=c) for c in CLASSIFICATIONS], id="classes")
             yield Label("Root cause (enter or ctrl+s saves)", classes="field")
             yield Input(
-                self.root_cause, id="root-cause", placeholder="what is really wrong", compact=True
+                clean(self.root_cause),
+                id="root-cause",
+                placeholder="what is really wrong",
+                compact=True,
             )
             with Horizontal(id="buttons"):
                 yield Button("Save", variant="primary", id="save", compact=True)
