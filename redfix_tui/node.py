@@ -146,8 +146,9 @@ class NodeConnection:
         return self.auth_failures >= AUTH_ATTEMPTS
 
     def reset(self) -> None:
-        """Allow connecting again after refused authentications (the operator fixed the key)."""
-        self.auth_failures = 0
+        """Allow one more attempt after refused authentications (ctrl+r: the operator fixed
+        the key); refused again, it stops again at once."""
+        self.auth_failures = min(self.auth_failures, AUTH_ATTEMPTS - 1)
 
     def add_listener(self, listener: Callable[[str, str], None]) -> None:
         """Call ``listener(state, message)`` on every connection state change."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import getpass
 import subprocess
 
 import pytest
@@ -73,3 +75,65 @@ async def test_ssh_config_host_alias_is_honoured(sshd, ssh_files: SSHFiles) -> N
         assert (await connection.run("echo via-alias")).stdout == "via-alias\n"
     finally:
         await connection.close()
+
+
+async def test_refused_authentication_stops_after_three_attempts(
+    sshd, ssh_files: SSHFiles, tmp_path
+) -> None:
+    from redfix_tui.demo.server import new_client_key
+    from redfix_tui.logs.spool import LogSpool
+    from redfix_tui.logs.tail import Backoff, RemoteTail
+
+    right_key = ssh_files.client_key.read_bytes()
+    key, _ = new_client_key()
+    key.write_private_key(str(ssh_files.client_key))
+    connection = NodeConnection(node_config_for(ssh_files, sshd.port))
+    states: list[tuple[str, str]] = []
+    connection.add_listener(lambda state, message: states.append((state, message)))
+    expected = (
+        f"authentication refused for {getpass.getuser()}@127.0.0.1 — fix the key, "
+        "then ctrl+r to retry"
+    )
+    # The console's two callers at once: refresh ticks and a log tail retrying with backoff.
+    spool = LogSpool()
+    tail = RemoteTail(connection, str(tmp_path / "x.log"), spool, backoff=Backoff(0.1, 0.5))
+    tail_task = asyncio.create_task(tail.run())
+    loop = asyncio.get_running_loop()
+    end = loop.time() + 8.0
+    refused = 0
+    try:
+        while loop.time() < end:
+            with pytest.raises(NodeError) as info:
+                await connection.connect()
+            assert info.value.kind == "auth" and info.value.message == expected
+            refused += 1
+            await asyncio.sleep(0.2)
+    finally:
+        tail_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await tail_task
+        spool.close()
+    log = sshd.log.read_text()
+    assert log.count("Failed publickey") == 3, log
+    probes = log.count("kex_exchange_identification")  # the fixture's is-it-listening check
+    assert log.count("Connection from 127.0.0.1") - probes == 3, log
+    assert connection.connects == 3 and connection.auth_stopped
+    assert refused >= 20
+    assert states[-1] == ("down", expected)
+    assert expected in tail.state.describe()
+    # ctrl+r: one more real attempt (the key is still wrong), then stopped again at once.
+    connection.reset()
+    for _ in range(3):
+        with pytest.raises(NodeError, match="authentication refused"):
+            await connection.connect()
+    assert connection.connects == 4
+    # With the key fixed, ctrl+r connects.
+    ssh_files.client_key.write_bytes(right_key)
+    with pytest.raises(NodeError, match="authentication refused"):
+        await connection.connect()  # still stopped until reset
+    connection.reset()
+    try:
+        assert (await connection.run("echo in")).stdout == "in\n"
+    finally:
+        await connection.close()
+    assert connection.connects == 5 and connection.auth_failures == 0
