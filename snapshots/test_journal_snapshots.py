@@ -11,7 +11,7 @@ from textual.widgets import Footer
 from redfix_tui.evidence import LogEvidence
 from redfix_tui.widgets.journal_editor import JournalEditor
 
-REFERENCE = Path("/work/shared/reference/JOURNAL-redfix.md")
+REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "data" / "JOURNAL-redfix.md"
 FIXED_NOW = datetime(2026, 6, 18, 1, 2, 30, tzinfo=UTC)
 
 

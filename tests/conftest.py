@@ -89,3 +89,19 @@ async def sshd_node(sshd, ssh_files: SSHFiles) -> AsyncIterator[NodeConnection]:
     await connection.connect()
     yield connection
     await connection.close()
+
+
+DATA = Path(__file__).resolve().parent / "data"
+"""Files the tests read, kept in the repository (copies of the reference journal and more)."""
+
+
+@pytest.fixture
+def reference_journal() -> Path:
+    """The reference phase journal (tests/data/JOURNAL-redfix.md); copy it before writing."""
+    return DATA / "JOURNAL-redfix.md"
+
+
+@pytest.fixture
+def flattened_journal() -> Path:
+    """The reference journal with its line breaks lost (tests/data/…flattened.txt)."""
+    return DATA / "JOURNAL-redfix.flattened.txt"

@@ -51,8 +51,8 @@ def test_add_creates_journal_and_list_prints_headings(tmp_path: Path) -> None:
     ]
 
 
-def test_list_reference_journal() -> None:
-    code, out, _ = _run(["list"], Path("/work/shared/reference/JOURNAL-redfix.md"))
+def test_list_reference_journal(reference_journal: Path) -> None:
+    code, out, _ = _run(["list"], reference_journal)
     assert code == 0 and len(out.splitlines()) == 3
     assert out.startswith("## 2026-06-17T23:20Z — Bootstrap\n")
 

@@ -16,14 +16,13 @@ from redfix_tui.widgets.journal_editor import JournalEditor
 
 from .journal_app import EditorApp
 
-REFERENCE = Path("/work/shared/reference/JOURNAL-redfix.md")
 LOG = LogEvidence("cc-ci", "/tmp/redfix-discourse.log", 41, 42, ("FAIL one", "FAIL two"))
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Path:
+def journal(tmp_path: Path, reference_journal: Path) -> Path:
     path = tmp_path / "JOURNAL-redfix.md"
-    path.write_bytes(REFERENCE.read_bytes())
+    path.write_bytes(reference_journal.read_bytes())
     return path
 
 
@@ -36,7 +35,9 @@ async def _settle(app: EditorApp, pilot) -> None:
     await pilot.pause()
 
 
-async def test_type_insert_evidence_and_save(journal: Path, tmp_path: Path) -> None:
+async def test_type_insert_evidence_and_save(
+    journal: Path, tmp_path: Path, reference_journal: Path
+) -> None:
     app = EditorApp(journal, tmp_path / "state")
     async with app.run_test(size=(100, 30)) as pilot:
         editor = app.query_one(JournalEditor)
@@ -67,7 +68,10 @@ async def test_type_insert_evidence_and_save(journal: Path, tmp_path: Path) -> N
         "- `tests/d/test_upgrade.py::t` (upgrade, failed) → `assert False`\n\n"
         "Evidence: junit `/var/junit/u.xml`.\n"
     )
-    assert journal.read_text(encoding="utf-8") == REFERENCE.read_text(encoding="utf-8") + expected
+    assert (
+        journal.read_text(encoding="utf-8")
+        == reference_journal.read_text(encoding="utf-8") + expected
+    )
     assert [m.entry.title for m in app.saved] == ["M1: discourse rerun"]
     assert _drafts(app).load() is None
 
@@ -94,7 +98,9 @@ async def test_fixed_stamp_and_live_minute(journal: Path, tmp_path: Path) -> Non
     assert journal.read_text(encoding="utf-8").endswith("\n## 2026-06-17T22:00Z — Later\n")
 
 
-async def test_cancel_asks_first_when_there_is_text(journal: Path, tmp_path: Path) -> None:
+async def test_cancel_asks_first_when_there_is_text(
+    journal: Path, tmp_path: Path, reference_journal: Path
+) -> None:
     app = EditorApp(journal, tmp_path / "state")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press(*"Half a thought")
@@ -116,7 +122,7 @@ async def test_cancel_asks_first_when_there_is_text(journal: Path, tmp_path: Pat
         await pilot.press("escape")  # nothing typed now: closes without asking
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen) and app.closed == 2
-    assert journal.read_bytes() == REFERENCE.read_bytes()
+    assert journal.read_bytes() == reference_journal.read_bytes()
 
 
 @pytest.mark.parametrize("answer", ["y", "n"])
@@ -192,7 +198,9 @@ async def test_concurrent_edit_is_refused_and_draft_kept(journal: Path, tmp_path
         assert draft.editing_heading.startswith("## 2026-06-17T23:40Z")
 
 
-async def test_edit_in_place_saves_only_that_entry(journal: Path, tmp_path: Path) -> None:
+async def test_edit_in_place_saves_only_that_entry(
+    journal: Path, tmp_path: Path, reference_journal: Path
+) -> None:
     app = EditorApp(journal, tmp_path / "state")
     async with app.run_test(size=(100, 30)) as pilot:
         editor = app.query_one(JournalEditor)
@@ -205,7 +213,7 @@ async def test_edit_in_place_saves_only_that_entry(journal: Path, tmp_path: Path
         await pilot.press("enter", "enter", *"Added later.")
         await pilot.press("ctrl+s")
         await _settle(app, pilot)
-    original = REFERENCE.read_text(encoding="utf-8")
+    original = reference_journal.read_text(encoding="utf-8")
     anchor = "verify the compose at the latest tag directly first.\n"
     assert journal.read_text(encoding="utf-8") == original.replace(
         anchor, anchor + "\nAdded later.\n"
@@ -213,7 +221,7 @@ async def test_edit_in_place_saves_only_that_entry(journal: Path, tmp_path: Path
 
 
 async def test_read_only_journal_gives_message_and_keeps_draft(
-    journal: Path, tmp_path: Path
+    journal: Path, tmp_path: Path, reference_journal: Path
 ) -> None:
     journal.chmod(0o444)
     app = EditorApp(journal, tmp_path / "state")
@@ -224,6 +232,6 @@ async def test_read_only_journal_gives_message_and_keeps_draft(
         assert any("read-only" in n.message for n in app._notifications)
         assert app.saved == []
     journal.chmod(0o644)
-    assert journal.read_bytes() == REFERENCE.read_bytes()
+    assert journal.read_bytes() == reference_journal.read_bytes()
     draft = _drafts(app).load()
     assert draft is not None and (draft.title, draft.body) == ("Cannot land", "body")

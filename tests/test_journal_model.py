@@ -17,8 +17,6 @@ from redfix_tui.journal.model import (
     parse,
 )
 
-REFERENCE = Path("/work/shared/reference/JOURNAL-redfix.md")
-FLATTENED = Path("/work/shared/reference/JOURNAL-redfix.flattened.txt")
 WHEN = datetime(2026, 6, 18, 1, 2, 59, 123, tzinfo=UTC)
 
 ODD = {
@@ -47,8 +45,8 @@ ODD = {
 }
 
 
-def test_reference_round_trip_is_byte_exact() -> None:
-    data = REFERENCE.read_bytes()
+def test_reference_round_trip_is_byte_exact(reference_journal: Path) -> None:
+    data = reference_journal.read_bytes()
     journal = parse(data.decode("utf-8"))
     assert format(journal).encode("utf-8") == data
     assert journal.phase == "redfix"
@@ -86,8 +84,8 @@ def test_format_heading_is_utc_minute() -> None:
     assert format_heading(when, "  a\n title ") == "## 2026-06-18T01:04Z — a title"
 
 
-def test_append_keeps_existing_bytes_and_conventions() -> None:
-    reference = REFERENCE.read_text(encoding="utf-8")
+def test_append_keeps_existing_bytes_and_conventions(reference_journal: Path) -> None:
+    reference = reference_journal.read_text(encoding="utf-8")
     journal, entry = parse(reference).append(WHEN, "New", "line one\n\nline two\n")
     assert journal.text.startswith(reference)
     assert journal.text[len(reference) :] == (
@@ -110,8 +108,8 @@ def test_append_follows_line_end_style(text: str, tail: str) -> None:
     assert journal.text == text + tail
 
 
-def test_replace_entry_changes_only_that_entry() -> None:
-    reference = REFERENCE.read_text(encoding="utf-8")
+def test_replace_entry_changes_only_that_entry(reference_journal: Path) -> None:
+    reference = reference_journal.read_text(encoding="utf-8")
     journal = parse(reference)
     target = journal.entries[1]
     edited, entry = journal.replace_entry(target, title="Retitled", body="Short body.")
@@ -153,9 +151,11 @@ def _line_starts(body: str) -> set[int]:
     return starts
 
 
-def test_flattened_reader_recovers_the_reference_entries() -> None:
-    real = parse(REFERENCE.read_text(encoding="utf-8"))
-    flat_text = FLATTENED.read_text(encoding="utf-8")
+def test_flattened_reader_recovers_the_reference_entries(
+    reference_journal: Path, flattened_journal: Path
+) -> None:
+    real = parse(reference_journal.read_text(encoding="utf-8"))
+    flat_text = flattened_journal.read_text(encoding="utf-8")
     assert "\n" not in flat_text
     recovered = read_flattened(flat_text)
     assert recovered.phase == "redfix"

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from redfix_tui.journal.store import atomic_write
+from redfix_tui.journal.fileops import atomic_write
 
 DRAFT_VERSION = 1
 

@@ -13,12 +13,15 @@ became one space. Entry headings are unambiguous (``## <stamp> — ``); the rest
   blocks get their fences on their own lines (their inner line breaks cannot be recovered).
 
 :func:`unflatten` returns Markdown text; :func:`read_flattened` parses it into a
-:class:`~redfix_tui.journal.model.Journal`.
+:class:`~redfix_tui.journal.model.Journal`. :func:`flattened_entries` recognises such a copy
+(``journal list`` and the editor say so, and the store refuses to add to it), and
+:func:`unflattened_path` names the recovered file ``redfix-tui journal unflatten`` writes beside it.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from redfix_tui.journal.model import Journal, parse
 
@@ -120,3 +123,36 @@ def unflatten(text: str) -> str:
 def read_flattened(text: str) -> Journal:
     """Parse a flattened journal copy into a :class:`Journal`."""
     return parse(unflatten(text))
+
+
+def flattened_entries(text: str) -> int:
+    """How many entry headings a journal that lost its line breaks holds; 0 if it did not.
+
+    Flattened: the whole text is one line, and it holds entry headings that do not start it
+    (after the header or other text), or more than one. A real journal of one bodiless entry and
+    no final newline is one line too, but its heading starts the line and is the only one.
+    """
+    stripped = text.strip()
+    if not stripped or "\n" in stripped:
+        return 0
+    count = len(_HEADING.findall(stripped))
+    if count >= 2 or (count == 1 and not stripped.startswith("## ")):
+        return count
+    return 0
+
+
+def unflattened_path(path: Path) -> Path:
+    """Where the recovered copy of the flattened ``path`` goes: ``<stem>.unflattened.md``."""
+    return path.with_name(f"{path.stem}.unflattened.md")
+
+
+def flattened_message(path: Path, text: str) -> str | None:
+    """One line for the operator when ``text`` (read from ``path``) is flattened, else None."""
+    count = flattened_entries(text)
+    if not count:
+        return None
+    return (
+        f"{path} has lost its line breaks ({count} entries on one line); run "
+        f"`redfix-tui journal unflatten {path}` to write a recovered copy to "
+        f"{unflattened_path(path)}"
+    )

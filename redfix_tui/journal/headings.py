@@ -14,6 +14,17 @@ HEADER_RE = re.compile(r"^\ufeff?# JOURNAL — phase `(?P<phase>[^`]*)`[ \t]*$")
 ENTRY_RE = re.compile(r"^## (?P<stamp>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z) — (?P<title>.*?)[ \t]*$")
 """An entry heading: UTC minute, an em dash with a space each side, a title."""
 STAMP_FORMAT = "%Y-%m-%dT%H:%MZ"
+SECTION_RE = re.compile(r"^#{1,2}(?:[ \t]|$)")
+"""Any level-1 or level-2 ATX heading: it ends the entry before it."""
+FENCE_RE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})")
+"""The opening (or closing) line of a fenced code block; headings inside one do not count."""
+
+
+def closes_fence(match: re.Match[str] | None, fence: str, line: str) -> bool:
+    """Whether ``line`` (matched by FENCE_RE) closes a block opened by ``fence``."""
+    if not match or match["fence"][0] != fence[0] or len(match["fence"]) < len(fence):
+        return False
+    return not line.strip()[len(match["fence"]) :].strip()
 
 
 def split_lines(text: str) -> list[str]:

@@ -19,14 +19,16 @@ The parts and their edits live in :mod:`~redfix_tui.journal.parts`, stamps and h
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from redfix_tui.journal.headings import (
     ENTRY_RE,
+    FENCE_RE,
     HEADER_RE,
+    SECTION_RE,
     STAMP_FORMAT,
     clean_title,
+    closes_fence,
     detect_newline,
     format_header,
     format_heading,
@@ -61,17 +63,6 @@ __all__ = [
     "to_utc_minute",
 ]
 
-SECTION_RE = re.compile(r"^#{1,2}(?:[ \t]|$)")
-"""Any level-1 or level-2 ATX heading: it ends the entry before it."""
-FENCE_RE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})")
-
-
-def _closes(match: re.Match[str] | None, fence: str, line: str) -> bool:
-    """Whether ``line`` (matched by FENCE_RE) closes a block opened by ``fence``."""
-    if not match or match["fence"][0] != fence[0] or len(match["fence"]) < len(fence):
-        return False
-    return not line.strip()[len(match["fence"]) :].strip()
-
 
 def _sections(lines: list[str]) -> Iterator[tuple[int, int]]:
     """Yield (start, end) line ranges, each starting at a level-1/2 heading outside fences."""
@@ -81,7 +72,7 @@ def _sections(lines: list[str]) -> Iterator[tuple[int, int]]:
         bare = strip_eol(line)
         match = FENCE_RE.match(bare)
         if fence is not None:
-            if _closes(match, fence, bare):
+            if closes_fence(match, fence, bare):
                 fence = None
             continue
         if match:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from redfix_tui.journal.bodytext import escape_body
 from redfix_tui.journal.headings import (
     clean_title,
     detect_newline,
@@ -116,7 +117,8 @@ class Journal:
         """Return a journal with a new entry at the end, and that entry.
 
         One blank line separates it from what comes before; the file keeps its line-end style and
-        whether it ends with a line end (an empty file gets one).
+        whether it ends with a line end (an empty file gets one). Body lines that would start a
+        section are escaped (:mod:`~redfix_tui.journal.bodytext`), so the entry stays whole.
         """
         text = self.text
         nl = self.newline
@@ -156,7 +158,8 @@ class Journal:
         when: datetime | None = None,
     ) -> tuple[Journal, Entry]:
         """Return a journal where ``entry`` (found by position and content) has a new heading
-        and/or body; every other byte is unchanged. ``KeyError`` if the entry is not there."""
+        and/or body; every other byte is unchanged. ``KeyError`` if the entry is not there.
+        The new body is escaped as in :meth:`append`."""
         index = self._part_index(entry)
         old = self.parts[index]
         assert isinstance(old, Entry)
@@ -193,7 +196,8 @@ class Journal:
 
 
 def _normalize_body(body: str) -> str:
-    return body.replace("\r\n", "\n").strip("\n").rstrip()
+    """A body as written: ``\n`` line ends, no surrounding blank lines, heading lines escaped."""
+    return escape_body(body.replace("\r\n", "\n").strip("\n").rstrip())
 
 
 def _replace_body(old: Entry, body: str, nl: str, *, is_last: bool) -> str:

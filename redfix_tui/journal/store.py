@@ -1,51 +1,81 @@
 """Safe reads and writes of the journal file.
 
-Every save re-reads the file, applies the change to what is on disk *now*, writes a temporary
-file in the same directory, fsyncs it, renames it over the journal and fsyncs the directory.
-Permissions (and, when allowed, ownership) are preserved; the file's line ends and whether it ends
-with a line end are kept by the model.
+Every change (editor save, ``redfix-tui journal add``) runs under the journal's cross-process lock
+(:func:`~redfix_tui.journal.fileops.journal_lock`) and, inside it:
 
-When someone else changed the file since it was loaded (vim in the next pane):
+1. re-reads the file (bytes and identity: device, inode, size, mtime_ns);
+2. applies the change to what is on disk *now* and writes a fsynced temp file beside it;
+3. checks the file is still what step 1 read; if not (an editor that does not take the lock, such
+   as vim, saved meanwhile), starts again from 1 — their text is merged, never clobbered;
+4. swaps the temp file in (``renameat2(RENAME_EXCHANGE)``) and checks that the file it displaced
+   is the one step 1 read. If a lockless save slipped in between 3 and 4, that file is swapped
+   back and the merge starts again from 1. Where the exchange is not supported, ``os.replace``.
+
+When someone else changed the file since it was loaded:
 
 - a new entry goes after their changes, and their text is kept;
 - an edit of an entry they changed or removed is refused with :class:`ConcurrentEditError`
   and nothing is written.
 
+A 0-byte or missing journal gets the ``# JOURNAL — phase`` header on the first change. A journal
+that lost its line breaks (:mod:`~redfix_tui.journal.flattened`) is not added to: the message
+says to unflatten it first. A path that
+is not a regular file (directory, FIFO, device) is refused with :class:`NotRegularFileError`.
 A journal without write permission bits, or in a read-only place, raises
 :class:`JournalReadOnlyError` (also for root, who could write anyway: the mode is the operator's
 intent). In a directory we may not write to, an append to a writable journal falls back to
-``O_APPEND`` + fsync; any other change is refused.
+``O_APPEND`` + fsync (under the lock); any other change is refused.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from redfix_tui.journal.errors import (
+    ConcurrentEditError,
+    JournalError,
+    JournalReadOnlyError,
+    NotRegularFileError,
+)
+from redfix_tui.journal.fileops import (
+    Snapshot,
+    atomic_write,
+    exchange,
+    fsync_dir,
+    journal_lock,
+    read_snapshot,
+    unchanged,
+    write_all,
+    write_temp,
+)
+from redfix_tui.journal.flattened import flattened_message
 from redfix_tui.journal.model import Entry, Journal, new_journal_text, parse
+
+__all__ = [
+    "ConcurrentEditError",
+    "JournalError",
+    "JournalReadOnlyError",
+    "JournalStore",
+    "NotRegularFileError",
+    "SaveResult",
+    "atomic_write",
+    "decode",
+    "encode",
+    "fsync_dir",
+]
 
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"
 """Undecodable bytes survive a load/save round trip unchanged."""
-_RETRIES = 3
+_RETRIES = 50
+"""Merges tried under the lock before giving up on a file that keeps changing."""
 
-
-class JournalError(Exception):
-    """A journal could not be read or written; the message says why, for the operator."""
-
-
-class JournalReadOnlyError(JournalError):
-    """The journal (or its directory) may not be written."""
-
-
-class ConcurrentEditError(JournalError):
-    """The entry being edited was changed or removed by someone else since it was loaded."""
+Change = Callable[[Journal], tuple[Journal, Entry | None]]
 
 
 @dataclass(frozen=True)
@@ -55,7 +85,7 @@ class SaveResult:
     journal: Journal
     """The journal as written."""
     entry: Entry
-    """The entry appended or edited, as written."""
+    """The entry appended or edited, as written (None only inside :meth:`JournalStore.create`)."""
     merged: bool
     """True when the file had been changed by someone else and their changes were kept."""
 
@@ -74,56 +104,11 @@ def _no_write_bits(mode: int) -> bool:
     return not mode & 0o222
 
 
-def fsync_dir(directory: Path) -> None:
-    """fsync a directory so a rename in it is durable (ignored where unsupported)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write(
-    path: Path, data: bytes, *, mode: int | None = None, owner: tuple[int, int] | None = None
-) -> None:
-    """Write ``data`` to ``path`` via a fsynced temp file in the same directory and a rename.
-
-    ``mode`` (permission bits) is applied to the new file; without it the umask decides.
-    ``owner`` (uid, gid) is applied when allowed (silently kept as ours otherwise).
-    Raises ``OSError`` on failure, leaving ``path`` untouched and no temp file behind.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else 0o600)
-    try:
-        try:
-            if owner is not None:
-                with contextlib.suppress(OSError):
-                    os.fchown(fd, *owner)
-            if mode is not None:
-                os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
 class JournalStore:
     """Loads a journal and saves appends and edits safely (see the module docstring)."""
 
     def __init__(self, path: Path, phase: str) -> None:
-        """``phase`` names the header written when the file has to be created."""
+        """``phase`` names the header written when the file is missing or empty."""
         self.path = Path(path)
         self.phase = phase
         self._base: str | None = None
@@ -141,23 +126,29 @@ class JournalStore:
             return self.load()
         return self._journal
 
-    def _read(self) -> str | None:
+    def _snapshot(self) -> Snapshot | None:
         try:
-            return decode(self.real_path.read_bytes())
-        except FileNotFoundError:
-            return None
+            return read_snapshot(self.real_path, self.path)
         except PermissionError as exc:
             raise JournalReadOnlyError(
                 f"cannot read journal {self.path}: permission denied"
             ) from exc
-        except IsADirectoryError as exc:
-            raise JournalError(f"journal path {self.path} is a directory") from exc
+        except OSError as exc:
+            raise JournalError(f"cannot read journal {self.path}: {exc.strerror or exc}") from exc
+
+    def _read(self) -> str | None:
+        snapshot = self._snapshot()
+        return decode(snapshot.data) if snapshot is not None else None
+
+    def _parse(self, text: str | None) -> Journal:
+        """A missing or 0-byte journal reads as a new one with just its header."""
+        return parse(text or new_journal_text(self.phase))
 
     def load(self) -> Journal:
-        """Read the journal; a missing file reads as a new journal with just its header."""
+        """Read the journal; a missing or empty file reads as a new journal (header only)."""
         text = self._read()
         self._base = text
-        self._journal = parse(text if text is not None else new_journal_text(self.phase))
+        self._journal = self._parse(text)
         return self._journal
 
     def changed_on_disk(self) -> bool:
@@ -165,9 +156,9 @@ class JournalStore:
         return self._read() != self._base
 
     def create(self) -> Journal:
-        """Create the file with its header if it does not exist; return the journal."""
-        if self._read() is None:
-            self._write(None, new_journal_text(self.phase))
+        """Create the file with its header if it is missing or empty; return the journal."""
+        if not self._read():
+            self._commit(lambda journal: (journal, None))
         return self.load()
 
     def append(self, title: str, body: str, *, when: datetime) -> SaveResult:
@@ -201,38 +192,21 @@ class JournalStore:
 
         return self._commit(change)
 
-    def _commit(self, change: Callable[[Journal], tuple[Journal, Entry]]) -> SaveResult:
-        for _ in range(_RETRIES):
-            current = self._read()
-            journal = parse(current if current is not None else new_journal_text(self.phase))
-            new_journal, entry = change(journal)
-            if self._write(current, new_journal.text):
-                merged = current != self._base
-                self._base = new_journal.text
-                self._journal = new_journal
-                return SaveResult(new_journal, entry, merged)
-        raise JournalError(f"{self.path} keeps changing under us; nothing written, try again")
-
-    def _write(self, expected: str | None, text: str) -> bool:
-        """Write ``text`` if the file still holds ``expected``; False if it changed meanwhile."""
-        real = self.real_path
+    def _commit(self, change: Change) -> SaveResult:
+        """Lock, then re-read, merge and write until the write lands on what was merged."""
         try:
-            st = real.stat()
-        except FileNotFoundError:
-            st = None
-        if st is not None and (_no_write_bits(st.st_mode) or not os.access(real, os.W_OK)):
-            raise JournalReadOnlyError(f"journal {self.path} is read-only; nothing written")
-        parent = real.parent
-        dir_writable = os.access(parent, os.W_OK) and not _no_write_bits(parent.stat().st_mode)
-        data = encode(text)
-        try:
-            if not dir_writable:
-                return self._append_in_place(expected, text, data)
-            mode = st.st_mode & 0o7777 if st is not None else None
-            if self._read() != expected:
-                return False
-            owner = (st.st_uid, st.st_gid) if st is not None else None
-            atomic_write(real, data, mode=mode, owner=owner)
+            with journal_lock(self.real_path):
+                for _ in range(_RETRIES):
+                    snapshot = self._snapshot()
+                    current = decode(snapshot.data) if snapshot is not None else None
+                    if current and (flattened := flattened_message(self.path, current)):
+                        raise JournalError(f"{flattened} first; nothing written")
+                    new_journal, entry = change(self._parse(current))
+                    if self._write(snapshot, new_journal.text):
+                        merged = current != self._base
+                        self._base = new_journal.text
+                        self._journal = new_journal
+                        return SaveResult(new_journal, entry, merged)  # type: ignore[arg-type]
         except PermissionError as exc:
             raise JournalReadOnlyError(f"cannot write journal {self.path}: {exc.strerror}") from exc
         except OSError as exc:
@@ -241,22 +215,83 @@ class JournalStore:
                     f"journal {self.path} is on a read-only filesystem"
                 ) from exc
             raise JournalError(f"cannot write journal {self.path}: {exc}") from exc
-        return True
+        raise JournalError(f"{self.path} keeps changing under us; nothing written, try again")
 
-    def _append_in_place(self, expected: str | None, text: str, data: bytes) -> bool:
+    def _write(self, snapshot: Snapshot | None, text: str) -> bool:
+        """Write ``text`` if the file still is ``snapshot``; False if it changed meanwhile."""
+        real = self.real_path
+        try:
+            st = os.stat(real) if snapshot is not None else None
+        except FileNotFoundError:
+            return False  # removed since the re-read: merge again
+        if st is not None and (_no_write_bits(st.st_mode) or not os.access(real, os.W_OK)):
+            raise JournalReadOnlyError(f"journal {self.path} is read-only; nothing written")
+        parent = real.parent
+        data = encode(text)
+        if not os.access(parent, os.W_OK) or _no_write_bits(parent.stat().st_mode):
+            return self._append_in_place(snapshot, data)
+        mode = st.st_mode & 0o7777 if st is not None else None
+        owner = (st.st_uid, st.st_gid) if st is not None else None
+        tmp, ours = write_temp(real, data, mode=mode, owner=owner)
+        try:
+            if not unchanged(real, snapshot):
+                return False
+            if snapshot is None:
+                return _create_exclusive(tmp, real)
+            if not exchange(tmp, real):
+                os.replace(tmp, real)  # no exchange here: the check above is the guard
+                return True
+            # ``tmp`` now names the file we displaced: it must be the one we merged into.
+            if unchanged(tmp, snapshot):
+                return True
+            self._put_back(tmp, real, ours)
+            return False
+        finally:
+            tmp.unlink(missing_ok=True)
+            fsync_dir(parent)
+
+    def _put_back(self, theirs: Path, real: Path, ours: Snapshot) -> None:
+        """A lockless save landed between our check and our swap: swap their file back."""
+        if not exchange(theirs, real):
+            raise JournalError(f"cannot put back the version of {self.path} saved meanwhile")
+        if unchanged(theirs, ours):
+            return  # back as it was before our swap; the caller merges again
+        # Yet another save replaced ours in those microseconds; keep it rather than lose it.
+        keep = real.with_name(f"{real.name}.conflict-{os.getpid()}-{os.urandom(3).hex()}")
+        os.link(theirs, keep)
+        raise JournalError(
+            f"{self.path} was saved twice by another program while we wrote it; one of its "
+            f"versions is kept in {keep}: compare it with {self.path} (your entry is not in it)"
+        )
+
+    def _append_in_place(self, snapshot: Snapshot | None, data: bytes) -> bool:
         """Fallback when the directory is not writable: O_APPEND the new tail, then fsync."""
-        if expected is None or not text.startswith(expected):
+        if snapshot is None or not data.startswith(snapshot.data):
             raise JournalReadOnlyError(
                 f"directory {self.real_path.parent} is not writable, so {self.path} can only be "
                 "appended to; nothing written"
             )
-        tail = data[len(encode(expected)) :]
-        fd = os.open(self.real_path, os.O_WRONLY | os.O_APPEND)
+        fd = os.open(self.real_path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
         try:
-            if os.fstat(fd).st_size != len(encode(expected)) or self._read() != expected:
+            if not unchanged(self.real_path, snapshot):
                 return False
-            os.write(fd, tail)
+            write_all(fd, data[len(snapshot.data) :])
             os.fsync(fd)
         finally:
             os.close(fd)
         return True
+
+
+def _create_exclusive(tmp: Path, real: Path) -> bool:
+    """Give ``tmp`` the name ``real`` only if nothing has that name yet (hard link, then unlink)."""
+    try:
+        os.link(tmp, real)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP):
+            raise
+        if os.path.lexists(real):  # no hard links here: the check above is the guard
+            return False
+        os.replace(tmp, real)
+    return True
