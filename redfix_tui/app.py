@@ -8,19 +8,43 @@ import gc
 import os
 import signal
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+from textual.worker_manager import WorkerManager
 
 from . import __version__
+from .error_log import one_line, record_error
 from .session import Session
 
-SHUTDOWN_GRACE_S = 3.0
-"""How long a signalled console may take to close its session and exit."""
+EXIT_DEADLINE_S = 1.5
+"""A signalled console is gone this long after the signal, whatever its exit path does."""
+CLOSE_GRACE_S = 0.8
+"""How long a signalled console waits for its node session to close."""
+
+
+class ReportingWorkerManager(WorkerManager):
+    """The app's worker manager: every worker that ends in error is reported.
+
+    Textual sends ``Worker.StateChanged`` only to the node that started the worker, and it does
+    not bubble, so no single handler would see them all; every worker, though, is removed from
+    this manager when its task is done. Workers with ``exit_on_error`` (the default) still stop
+    the app as Textual does; the others are passed to ``on_error``.
+    """
+
+    def __init__(self, app: App, on_error: Callable[[Worker], None]) -> None:
+        super().__init__(app)
+        self._on_error = on_error
+
+    def _remove_worker(self, worker: Worker) -> None:
+        super()._remove_worker(worker)
+        if worker.state == WorkerState.ERROR and not worker.exit_on_error:
+            self._on_error(worker)
 
 
 def styles_dir() -> Path:
@@ -47,6 +71,29 @@ class RedfixApp(App[None]):
         """Whether clocks tick (off in snapshot tests, so frames are stable)."""
         self.load = load
         """Whether the main screen connects and loads on mount (off for fixed-content tests)."""
+        self._reporting_workers = ReportingWorkerManager(self, self.worker_failed)
+
+    @property
+    def workers(self) -> WorkerManager:
+        """The worker manager (one that reports workers ending in error)."""
+        return self._reporting_workers
+
+    def worker_failed(self, worker: Worker) -> None:
+        """A worker ended in error: one line for the operator, the traceback in the error log."""
+        error = worker.error
+        if error is None:
+            return
+        what = worker.name or worker.group
+        try:
+            where = f"details in {record_error(what, error)}"
+        except OSError as exc:
+            where = f"no error log ({exc.strerror or exc})"
+        self.notify(
+            f"{what} failed: {one_line(error)} — {where}",
+            title="Internal error",
+            severity="error",
+            timeout=20,
+        )
 
     def on_mount(self) -> None:
         """Exit cleanly on SIGHUP/SIGTERM (a closed tmux pane) so drafts are saved on the way."""
@@ -65,29 +112,45 @@ class RedfixApp(App[None]):
         gc.freeze()
 
     def _on_signal(self, signum: int) -> None:
-        """Save every open draft at once, then shut down (see :meth:`_shut_down`)."""
-        from .widgets.journal_editor import JournalEditor
+        """Save every open draft, then shut down (see :meth:`_shut_down`).
 
+        A watchdog thread ends the process :data:`EXIT_DEADLINE_S` after the signal, whatever
+        the rest of the exit path does (fails, hangs, or blocks the event loop). Nothing here
+        imports a module: a console on a dying terminal or a full disk must still go.
+        """
+        watchdog = threading.Timer(EXIT_DEADLINE_S, os._exit, args=(128 + signum,))
+        watchdog.daemon = True
+        watchdog.start()
         for screen in self.screen_stack:
-            for editor in screen.query(JournalEditor):
-                with contextlib.suppress(Exception):
-                    editor.save_draft()
+            for editor in screen.query("JournalEditor"):  # by name: it may never be imported
+                try:
+                    editor.save_draft()  # type: ignore[attr-defined]
+                except Exception as exc:  # logged; the exit goes on
+                    self._log_exit_failure("saving the journal draft", exc)
         asyncio.get_running_loop().create_task(self._shut_down(signum))
+
+    def _log_exit_failure(self, what: str, error: BaseException) -> None:
+        """Write a failure of the exit path to the error log (there is no screen to show it)."""
+        try:
+            record_error(f"on exit, {what}", error)
+        except OSError as log_error:
+            line = f"redfix-tui: on exit, {what} failed: {one_line(error)} ({log_error})\n"
+            with contextlib.suppress(OSError):  # stderr is the last place left (maybe gone)
+                os.write(2, line.encode())
 
     async def _shut_down(self, signum: int) -> None:
         """Close the node session (the demo's commands with it), then leave.
 
         After SIGHUP the terminal is gone and Textual's orderly exit can wait forever on it, so
-        the process ends at once; after SIGTERM it exits normally, with a watchdog behind it.
+        the process ends at once; after SIGTERM it exits normally, the watchdog behind it.
         Reruns on the node are detached and never depend on this process.
         """
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.session.close(), SHUTDOWN_GRACE_S)
+        try:
+            await asyncio.wait_for(self.session.close(), CLOSE_GRACE_S)
+        except Exception as exc:  # logged; the exit goes on
+            self._log_exit_failure("closing the node session", exc)
         if signum == signal.SIGHUP:
             os._exit(128 + signum)
-        watchdog = threading.Timer(SHUTDOWN_GRACE_S, os._exit, args=(128 + signum,))
-        watchdog.daemon = True
-        watchdog.start()
         self.exit(return_code=128 + signum)
 
     def get_default_screen(self) -> Screen:

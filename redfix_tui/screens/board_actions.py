@@ -226,7 +226,9 @@ class BoardActions(_Base):
 
     def action_rerun(self) -> None:
         """Start a guarded isolation rerun of the highlighted recipe (after a confirmation)."""
-        self.run_worker(self._rerun_flow(), group="rerun", exclusive=True, exit_on_error=False)
+        self.run_worker(
+            self._rerun_flow(), name="rerun", group="rerun", exclusive=True, exit_on_error=False
+        )
 
     async def _rerun_flow(self) -> None:
         selected = self._board.selected
@@ -272,7 +274,9 @@ class BoardActions(_Base):
 
     def action_cancel_rerun(self) -> None:
         """Stop the rerun in flight (its whole process group), after a confirmation."""
-        self.run_worker(self._cancel_flow(), group="rerun", exclusive=True, exit_on_error=False)
+        self.run_worker(
+            self._cancel_flow(), name="stop run", group="rerun", exclusive=True, exit_on_error=False
+        )
 
     async def _cancel_flow(self) -> None:
         try:
