@@ -130,7 +130,7 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
         bar.connection = {"lost": "reconnecting", "closed": "down"}.get(state, state)
         bar.message = message
 
-    @work(group="node", exclusive=True, exit_on_error=False)
+    @work(group="node", exclusive=True, exit_on_error=False, name="connecting and first refresh")
     async def start_session(self) -> None:
         """Start the session (the demo node, if any), connect and do a first refresh."""
         bar = self.query_one(NodeStatusBar)
@@ -142,7 +142,7 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
             self.follow_log(self.session.open_log)
         await self._refresh(recipes=True)
 
-    @work(group="refresh", exclusive=True, exit_on_error=False)
+    @work(group="refresh", exclusive=True, exit_on_error=False, name="node refresh")
     async def refresh_node(self, recipes: bool = False) -> None:
         """Re-read the node's state, and the recipes when due (or when ``recipes``)."""
         await self._refresh(recipes=recipes)
