@@ -14,6 +14,8 @@ from . import __version__
 from .config import Config, ConfigError, find_config, write_starter
 
 SUBCOMMANDS = ("init", "junit", "journal", "log")
+GLOBAL_AFTER = ("--config", "--journal", "--phase")
+"""Global options also accepted after the ``journal`` and ``log`` subcommands."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal investigation console for the operator of a recipe CI node.",
         epilog=(
             "subcommands: init [PATH] (write a starter config) · junit PATH... [--json] · "
-            "journal add|list · log [HOST:]PATH"
+            "journal add|list|unflatten · log [HOST:]PATH; --config, --journal and --phase may "
+            "also follow journal and log"
         ),
     )
     parser.add_argument("--version", action="version", version=f"redfix-tui {__version__}")
@@ -45,6 +48,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("command", nargs="?", choices=SUBCOMMANDS, help=argparse.SUPPRESS)
     parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
+
+
+def hoist_global_options(args: argparse.Namespace) -> None:
+    """Take ``--config``/``--journal``/``--phase`` from after the subcommand into ``args``.
+
+    ``redfix-tui journal list --journal J`` then means ``redfix-tui --journal J journal list``;
+    given both before and after, the later one wins. ``--`` ends the options as usual.
+    """
+    parser = argparse.ArgumentParser(prog="redfix-tui", add_help=False, allow_abbrev=False)
+    for option in GLOBAL_AFTER:
+        parser.add_argument(option, metavar="VALUE")
+    rest = list(args.args)
+    end = rest.index("--") if "--" in rest else len(rest)
+    found, remaining = parser.parse_known_args(rest[:end])
+    for name, value in vars(found).items():
+        if value is not None:
+            setattr(args, name, value)
+    args.args = remaining + rest[end:]
 
 
 class UserError(Exception):
@@ -87,6 +108,8 @@ def _run_console(args: argparse.Namespace, config: Config, log_target: str | Non
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``redfix-tui`` console script."""
     args = build_parser().parse_args(argv)
+    if args.command in ("journal", "log"):
+        hoist_global_options(args)
     try:
         if args.command == "junit":
             from .junit.cli import run as junit_run

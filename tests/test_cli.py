@@ -81,3 +81,61 @@ def test_junit_subcommand(tmp_path: Path) -> None:
     bad = tmp_path / "bad.xml"
     bad.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><testsuite/>')
     assert run_cli("junit", str(bad), cwd=tmp_path).returncode == 2
+
+
+LATE = ["--phase", "late", "--title", "After", "-"]
+
+
+def test_global_options_after_the_journal_subcommand(tmp_path: Path) -> None:
+    journal = tmp_path / "J.md"
+    added = subprocess.run(
+        [sys.executable, "-m", "redfix_tui", "journal", "add", "--journal", str(journal), *LATE],
+        input="Body.\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        timeout=60,
+    )
+    assert added.returncode == 0, added.stderr
+    assert journal.read_text().startswith("# JOURNAL — phase `late`\n")
+    listed = run_cli("journal", "list", f"--journal={journal}", cwd=tmp_path)
+    assert listed.returncode == 0 and listed.stdout.endswith("— After\n")
+    (tmp_path / "c.toml").write_text('[journal]\npath = "other.md"\n')
+    via_config = run_cli("journal", "list", "--config", "c.toml", cwd=tmp_path)
+    assert via_config.returncode == 1 and "other.md does not exist" in via_config.stderr
+    later_wins = run_cli(
+        "--journal", "nope.md", "journal", "list", "--journal", str(journal), cwd=tmp_path
+    )
+    assert later_wins.returncode == 0 and "— After" in later_wins.stdout
+
+
+def test_invalid_utf8_body_file_and_stdin_behave_alike(tmp_path: Path) -> None:
+    journal = tmp_path / "J.md"
+    raw = b"caf\xe9 latin-1\n"
+    (tmp_path / "body.md").write_bytes(raw)
+    base = [sys.executable, "-m", "redfix_tui", "--journal", str(journal), "journal", "add"]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LC_ALL": "C.UTF-8"}
+    from_file = subprocess.run(
+        [*base, "--title", "T", "--body-file", "body.md"],
+        capture_output=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
+    from_stdin = subprocess.run(
+        [*base, "--title", "T", "-"],
+        input=raw,
+        capture_output=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
+    for result, source in ((from_file, b"body.md"), (from_stdin, b"standard input")):
+        assert result.returncode == 1
+        assert result.stderr.count(b"\n") == 1 and b"Traceback" not in result.stderr
+        assert (
+            b"the body from " + source + b" is not UTF-8 (byte 0xe9 at offset 3)" in result.stderr
+        )
+    assert from_file.stderr.replace(b"body.md", b"standard input") == from_stdin.stderr
+    assert not journal.exists()

@@ -72,3 +72,50 @@ def test_errors_are_clear(tmp_path: Path) -> None:
     code, _, err = _run(["add", "--title", "x"], path)
     assert code == 1 and "read-only" in err
     assert path.read_text(encoding="utf-8") == "# JOURNAL — phase `redfix`\n"
+
+
+def test_heading_like_body_line_is_escaped_and_said(tmp_path: Path) -> None:
+    path = tmp_path / "J.md"
+    body = "Copied from the log:\n## 2026-01-01T00:00Z — x\nend\n"
+    code, out, err = _run(["add", "--title", "Mine", "-"], path, body)
+    assert code == 0 and out == "## 2026-06-18T01:02Z — Mine\n"
+    assert err.count("\n") == 1 and "backslash" in err and "## 2026-01-01T00:00Z — x" in err
+    assert "\n\\## 2026-01-01T00:00Z — x\n" in path.read_text(encoding="utf-8")
+    code, out, _ = _run(["list"], path)
+    assert code == 0 and out == "## 2026-06-18T01:02Z — Mine\n"
+
+
+def test_flattened_journal_list_says_so_and_unflatten_writes_beside_it(
+    tmp_path: Path, flattened_journal: Path, reference_journal: Path
+) -> None:
+    path = tmp_path / "JOURNAL-redfix.md"
+    flat = flattened_journal.read_bytes()
+    path.write_bytes(flat)
+    code, out, err = _run(["list"], path)
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1
+    assert "lost its line breaks (3 entries on one line)" in err
+    assert f"redfix-tui journal unflatten {path}" in err
+    code, out, err = _run(["add", "--title", "Mine"], path)
+    assert code == 1 and "unflatten" in err and path.read_bytes() == flat
+
+    code, out, err = _run(["unflatten"], path)
+    target = tmp_path / "JOURNAL-redfix.unflattened.md"
+    assert code == 0, err
+    assert str(target) in out and "3 entries" in out
+    assert path.read_bytes() == flat  # never in place
+    recovered = target.read_text(encoding="utf-8")
+    code, out, _ = _run(["list"], target)
+    assert code == 0
+    assert out.splitlines() == [
+        line
+        for line in reference_journal.read_text(encoding="utf-8").splitlines()
+        if line.startswith("## 20")
+    ]
+
+    code, _, err = _run(["unflatten", str(path)], tmp_path / "other.md")
+    assert code == 1 and "already exists" in err and err.count("\n") == 1
+    assert target.read_text(encoding="utf-8") == recovered  # not overwritten
+    code, _, err = _run(["unflatten"], reference_journal)
+    assert code == 1 and "not a flattened copy" in err
+    assert not (reference_journal.parent / "JOURNAL-redfix.unflattened.md").exists()
