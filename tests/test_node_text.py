@@ -9,24 +9,39 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 from rich.console import Console
 from rich.text import Text
+from textual.pilot import Pilot
 
+from redfix_tui.app import RedfixApp, create_app
+from redfix_tui.config import Config
+from redfix_tui.demo.launch import DemoNodeServer
+from redfix_tui.demo.tree import RECIPES
 from redfix_tui.junit import cli as junit_cli
 from redfix_tui.logs.ansi import sanitize
 from redfix_tui.safe_text import clean, is_clean, plain
-
-OSC52 = "\x1b]52;c;SGVsbG8=\x07"
-TITLE = "\x1b]0;pwned\x07"
-ERASE = "\x1b[2J"
-C1_CSI = "\x9b31m"
-C1_OSC = "\x9d"
-MARKUP = ("[/]", "[/x]", "[b]bold[/b]", "[link=https://x]l[/link]")
-ESCAPES = (OSC52, TITLE, ERASE, C1_CSI, C1_OSC)
-HOSTILE = ESCAPES + MARKUP
-"""Every hostile value the tests put into node data."""
+from redfix_tui.session import Session
+from redfix_tui.widgets.recipe_board import RecipeBoard
+from redfix_tui.widgets.rerun_dialogs import CancelConfirm
+from tests.demo_session import serve_demo
+from tests.hostile_node import (
+    C1_CSI,
+    C1_OSC,
+    DISTINCTIVE,
+    ERASE,
+    HOSTILE,
+    IN_FLIGHT_PID,
+    MARKUP,
+    OSC52,
+    TITLE,
+    build_hostile_node,
+    versions,
+)
 
 LEAKS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 """A control character (other than TAB and newline) in rendered output."""
@@ -127,3 +142,90 @@ def test_junit_cli_json_escapes_c1_but_keeps_values(tmp_path) -> None:
     ids = {case["id"] for case in failed}
     assert ids == {"t::test_a\x9b31m[/x]\x9d0;pwned", "t::test_b\x85[/]"}  # exact values
     assert "é ✔" in junit_cli.json_text({"k": "é ✔"})  # non-ASCII still readable
+
+
+# -- every widget, against a hostile node --------------------------------------------------------
+
+
+def screen_text(app: RedfixApp) -> str:
+    """What the top screen paints (its strips, toasts and modals included), as text."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
+async def until(pilot: Pilot, check: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    """Let the app run until ``check()`` holds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {timeout:g}s: {what}")
+        await pilot.pause(0.05)
+
+
+@pytest.fixture
+async def hostile_demo(tmp_path: Path) -> AsyncIterator[tuple[DemoNodeServer, Config]]:
+    """A demo node whose node text is hostile everywhere, served over SSH."""
+    build_hostile_node(tmp_path / "demo" / "node")
+    served, config = await serve_demo(tmp_path / "demo")
+    yield served, config
+    await served.close()
+
+
+async def test_every_widget_shows_hostile_node_text_plainly(
+    hostile_demo: tuple[DemoNodeServer, Config], tmp_path: Path
+) -> None:
+    """Board, detail line, status bar, log pane, refusal toast, dialogs, JUnit tree and detail:
+    no crash, markup shown literally, no escape or C1 control painted."""
+    _served, config = hostile_demo
+    app = create_app(Session(config, tmp_path / "JOURNAL-redfix.md", "redfix"))
+    painted: dict[str, str] = {}
+
+    def paint(label: str) -> str:
+        painted[label] = screen_text(app)
+        return painted[label]
+
+    async with app.run_test(size=(200, 50), notifications=True) as pilot:
+        board = app.screen.query_one(RecipeBoard)
+        await until(pilot, lambda: board.row_count == 6, "the board's rows")
+        await until(pilot, lambda: f"pid {IN_FLIGHT_PID}" in screen_text(app), "the run in flight")
+        for row, recipe in enumerate(sorted(RECIPES)):
+            board.move_cursor(row=row)
+            version = versions()[recipe]
+            shown = clean(version)
+            await until(pilot, lambda s=shown: f"canonical {s}" in screen_text(app), recipe)
+            paint(f"board+detail {recipe}")
+        await pilot.press("r")
+        await until(pilot, lambda: "in flight (pid 4242: [/x]" in screen_text(app), "refusal")
+        paint("refusal notification")
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, CancelConfirm), "the stop dialog")
+        await until(pilot, lambda: "Stop the rerun of gitea?" in screen_text(app), "its text")
+        paint("stop dialog")
+        await pilot.press("n")
+        await pilot.press("u")
+        await until(pilot, lambda: "FAILED tests.hostile::test_" in screen_text(app), "JUnit")
+        paint("junit first failure")
+        for step in range(3):
+            await pilot.press("right_square_bracket")
+            await pilot.pause()
+            paint(f"junit failure +{step + 1}")
+        await pilot.resize_terminal(90, 30)
+        await pilot.pause()
+        paint("compact")
+        assert app.is_running
+
+    everything = "\n".join(painted.values())
+    for label, text in painted.items():
+        assert LEAKS.search(text) is None, (label, LEAKS.search(text))
+        for distinctive in DISTINCTIVE:
+            assert distinctive not in text, (label, distinctive)
+    for value in MARKUP:
+        assert value in everything, value
+    assert "canonical [b]bold[/b]␛1.2" in painted["board+detail mumble"]  # not bold: literal
+    assert "[link=https://x]l[/lin" in painted["board+detail bluesky-pds"]  # board cell, cut
+    status_line = painted["refusal notification"].splitlines()[-2]
+    assert "stacks n/a — docker: [/x]" in status_line, status_line  # a toast may cover the rest
+    markup = "|".join(re.escape(m) for m in MARKUP)
+    assert re.search(rf"FAILED tests\.hostile::test_({markup})␛␛", painted["junit first failure"])
+    assert "out [/x] ␛red" in painted["junit first failure"]  # captured output
+    assert re.search(rf"lint({markup})", painted["junit first failure"])  # a stage's name
