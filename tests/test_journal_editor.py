@@ -235,3 +235,65 @@ async def test_read_only_journal_gives_message_and_keeps_draft(
     assert journal.read_bytes() == reference_journal.read_bytes()
     draft = _drafts(app).load()
     assert draft is not None and (draft.title, draft.body) == ("Cannot land", "body")
+
+
+async def test_heading_like_body_line_is_escaped_and_shown_as_typed(
+    journal: Path, tmp_path: Path, reference_journal: Path
+) -> None:
+    typed = "Log said:\n## 2026-01-01T00:00Z — fake entry\nend."
+    app = EditorApp(journal, tmp_path / "state")
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = app.query_one(JournalEditor)
+        await pilot.press(*"Pasted heading")
+        editor.query_one("#je-body").insert(typed)
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        assert "backslash" in str(editor.query_one("#je-status").render())
+        written = journal.read_text(encoding="utf-8")
+        assert written == reference_journal.read_text(encoding="utf-8") + (
+            "\n## 2026-06-18T01:02Z — Pasted heading\n\n"
+            "Log said:\n\\## 2026-01-01T00:00Z — fake entry\nend.\n"
+        )
+        assert [e.title for e in editor.journal.entries][-1] == "Pasted heading"
+        assert len(editor.journal.entries) == 4
+        entries = editor.query_one("#je-entries")
+        entries.focus()
+        entries.highlighted = 3
+        await pilot.press("enter")
+        await pilot.pause()
+        assert editor.query_one("#je-body").text == typed  # as typed, not escaped
+        assert not editor.is_dirty
+        await pilot.press("ctrl+s")  # saved unchanged: the same bytes
+        await _settle(app, pilot)
+    assert journal.read_text(encoding="utf-8") == written
+
+
+async def test_flattened_journal_is_named_instead_of_no_entries(
+    tmp_path: Path, flattened_journal: Path
+) -> None:
+    journal = tmp_path / "JOURNAL-redfix.md"
+    journal.write_bytes(flattened_journal.read_bytes())
+    app = EditorApp(journal, tmp_path / "state")
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = app.query_one(JournalEditor)
+        await pilot.pause()
+        preview = editor.query_one("#je-preview").source
+        assert "lost its line breaks" in preview and "No entries yet" not in preview
+        assert f"redfix-tui journal unflatten {journal}" in preview
+        options = editor.query_one("#je-entries")
+        assert options.option_count == 1 and options.get_option_at_index(0).disabled
+        await pilot.press(*"Mine")
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        assert app.saved == []
+        assert "unflatten" in str(editor.query_one("#je-status").render())
+    assert journal.read_bytes() == flattened_journal.read_bytes()
+
+
+async def test_empty_journal_still_says_no_entries_yet(tmp_path: Path) -> None:
+    journal = tmp_path / "J.md"
+    journal.write_bytes(b"")
+    app = EditorApp(journal, tmp_path / "state")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert "No entries yet" in app.query_one("#je-preview").source

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from redfix_tui.journal.bodytext import unescape_body
 from redfix_tui.journal.drafts import Draft, DraftStore
 from redfix_tui.widgets.journal_dialogs import ConfirmScreen
 
@@ -98,5 +99,5 @@ class DraftAutosave:
                 )
         self._fill(draft.title, draft.body, draft.stamp, editing, baseline=("", ""))  # type: ignore[attr-defined]
         if editing is not None:
-            self._baseline = (editing.title, editing.body)
+            self._baseline = (editing.title, unescape_body(editing.body))
         self._set_status("Draft restored" + (f" · editing {editing.heading}" if editing else ""))  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static, TextArea
 
+from redfix_tui.journal.bodytext import heading_lines
 from redfix_tui.journal.drafts import DraftStore
 from redfix_tui.journal.model import Entry, Journal, format_stamp, parse, parse_stamp
 from redfix_tui.journal.store import JournalError, JournalStore, SaveResult
@@ -267,7 +268,7 @@ class JournalEditor(EntryForm, DraftAutosave, Widget):
         except JournalError as exc:
             self._error(str(exc))
             return
-        self._side.show_journal(self._journal)
+        self._side.show_journal(self._journal, self.journal_path)
 
     def _on_cancel_answer(self, discard: bool | None) -> None:
         if discard:
@@ -293,15 +294,16 @@ class JournalEditor(EntryForm, DraftAutosave, Widget):
         except OSError as exc:
             self.app.call_from_thread(self._save_failed, f"cannot write the journal: {exc}")
         else:
-            self.app.call_from_thread(self._save_done, result)
+            self.app.call_from_thread(self._save_done, result, len(heading_lines(request.body)))
 
-    def _save_done(self, result: SaveResult) -> None:
+    def _save_done(self, result: SaveResult, escaped: int = 0) -> None:
         self._journal = result.journal
-        self._side.show_journal(self._journal)
+        self._side.show_journal(self._journal, self.journal_path)
         self._fill("", "", None, None, baseline=("", ""))
         self._forget_draft()
         self._update_live_stamp(force=True)
-        self._set_status(f"Saved {result.entry.heading}")
+        note = f" ({escaped} heading-like body line(s) kept as text with a backslash)"
+        self._set_status(f"Saved {result.entry.heading}" + (note if escaped else ""))
         if result.merged:
             self.notify("The journal had changed on disk; their text was kept.", timeout=6)
         self.post_message(self.Saved(self, result.entry, result.merged))

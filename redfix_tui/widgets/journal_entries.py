@@ -2,9 +2,13 @@
 
 Highlighting an entry previews it; selecting one is left to the editor (it may have to ask before
 dropping unsaved text), which maps the option back with :meth:`JournalEntriesPanel.entry_for`.
+A journal that lost its line breaks is said so, with the command that recovers it, instead of
+"No entries yet".
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,10 +16,22 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Markdown, OptionList
 from textual.widgets.option_list import Option
 
+from redfix_tui.journal.flattened import flattened_entries, unflattened_path
 from redfix_tui.journal.model import Entry, Journal
 
 PREVIEW_LATEST = 3
 """How many of the latest entries the preview shows when none is highlighted."""
+
+
+def flattened_notice(count: int, path: Path | None) -> str:
+    """Markdown saying the journal lost its line breaks and how to recover it."""
+    shown = str(path) if path is not None else "JOURNAL"
+    target = unflattened_path(Path(shown))
+    return (
+        f"**This journal has lost its line breaks** ({count} entries on one line). "
+        f"Run `redfix-tui journal unflatten {shown}` in a shell: it writes a recovered copy to "
+        f"`{target}` (the journal itself is left alone). Saving here is refused until then."
+    )
 
 
 class JournalEntriesPanel(Vertical):
@@ -42,9 +58,13 @@ class JournalEntriesPanel(Vertical):
         """Title the list."""
         self._entries.border_title = "Entries"
 
-    def show_journal(self, journal: Journal) -> None:
-        """List ``journal``'s entries, highlight the last, preview the latest few."""
+    def show_journal(self, journal: Journal, path: Path | None = None) -> None:
+        """List ``journal``'s entries, highlight the last, preview the latest few.
+
+        ``path`` (the journal's file) is named in the notice shown for a flattened journal.
+        """
         entries = journal.entries
+        flattened = flattened_entries(journal.text) if not entries else 0
         self._shown = entries
         self._entries.set_options(
             Option(f"{e.stamp:%m-%d %H:%M} {e.title}", id=str(e.index)) for e in entries
@@ -53,6 +73,9 @@ class JournalEntriesPanel(Vertical):
             self._entries.highlighted = len(entries) - 1
         latest = entries[-PREVIEW_LATEST:]
         text = "\n\n".join(f"{e.heading}\n\n{e.body}" for e in reversed(latest))
+        if flattened:
+            self._entries.set_options([Option("Lost its line breaks", disabled=True)])
+            text = flattened_notice(flattened, path)
         self._preview.update(text or "*No entries yet.*")
 
     def entry_for(self, option: Option) -> Entry | None:

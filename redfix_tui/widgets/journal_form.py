@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from redfix_tui.evidence import Evidence
+from redfix_tui.journal.bodytext import unescape_body
 from redfix_tui.journal.model import format_heading, format_stamp, parse_stamp
 
 if TYPE_CHECKING:
@@ -148,6 +149,7 @@ class EntryForm:
 
     def _start_edit(self, entry: Entry) -> None:
         stamp = format_stamp(entry.stamp)
-        self._fill(entry.title, entry.body, stamp, entry, baseline=(entry.title, entry.body))
+        body = unescape_body(entry.body)  # as typed; saving escapes it to the same bytes again
+        self._fill(entry.title, body, stamp, entry, baseline=(entry.title, body))
         self._set_status(f"Editing {entry.heading}")
         self._body.focus()
