@@ -7,6 +7,7 @@ wrong types are reported with the file, the key and what was expected.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
+
+from .shellcmd import RECIPE_RE, placeholders
 
 
 class ConfigError(Exception):
@@ -61,7 +64,8 @@ class CommandsConfig:
     ``{path}`` are replaced by validated, shell-quoted values; any other brace is left alone.
     """
 
-    recipes: str = "ls -1 {harness}/tests"
+    recipes: str = "find {harness}/tests/ -mindepth 1 -maxdepth 1 -xtype d -printf '%f\\0'"
+    """Lists the recipes, NUL-separated (newline-separated output is accepted too)."""
     latest_tag: str = (
         'git -C "$HOME/.abra/recipes/"{recipe} tag --sort=-v:refname 2>/dev/null | head -n 1'
     )
@@ -181,8 +185,118 @@ def _coerce(origin: str, key: str, default: Any, value: Any) -> Any:
     return value
 
 
+_BASE = ("harness", "runs_root", "warm_root")
+TEMPLATE_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "commands.recipes": _BASE,
+    "commands.latest_tag": (*_BASE, "recipe"),
+    "commands.checkout": (*_BASE, "recipe", "tag", "log"),
+    "commands.rerun": (*_BASE, "recipe", "tag", "log"),
+    "commands.in_flight": _BASE,
+    "commands.sweep_next": _BASE,
+    "commands.disk_free": _BASE,
+    "commands.stacks": _BASE,
+    "paths.rerun_log": ("recipe",),
+    "paths.rerun_state": ("recipe",),
+}
+"""The placeholders each template is filled with (what :mod:`.recipes` and :mod:`.runs` pass)."""
+_RUN_ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
+
+
+def _check_number(origin: str, key: str, value: float, low: float, high: float, what: str) -> None:
+    """Refuse a number outside ``low``..``high`` (NaN and infinities included)."""
+    if not (math.isfinite(value) and low <= value <= high):
+        raise ConfigError(f"{origin}: [{key}] expected {what}, got {value!r}")
+
+
+def _check_text(origin: str, key: str, value: str, *, empty: bool = True) -> None:
+    """Refuse control characters (and an empty value unless ``empty``)."""
+    if not empty and not value.strip():
+        raise ConfigError(f"{origin}: [{key}] must not be empty")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ConfigError(f"{origin}: [{key}] must not hold control characters, got {value!r}")
+
+
+def _check_node(origin: str, name: str, node: NodeConfig) -> None:
+    """Port, timeouts and names of one node table."""
+    _check_text(origin, f"{name}.host", node.host, empty=False)
+    if any(c.isspace() for c in node.host):
+        raise ConfigError(f"{origin}: [{name}.host] expected a host name, got {node.host!r}")
+    _check_text(origin, f"{name}.username", node.username)
+    if not 0 <= node.port <= 65535:
+        raise ConfigError(
+            f"{origin}: [{name}.port] expected a port from 1 to 65535 (0: from the ssh config), "
+            f"got {node.port}"
+        )
+    _check_number(
+        origin, f"{name}.connect_timeout", node.connect_timeout, 0.1, 3600, "seconds, 0.1 to 3600"
+    )
+    _check_number(
+        origin,
+        f"{name}.keepalive_interval",
+        node.keepalive_interval,
+        0.1,
+        3600,
+        "seconds, 0.1 to 3600",
+    )
+
+
+def validate_config(config: Config, origin: str = "<config>") -> Config:
+    """Check values (not only types): ranges, templates' placeholders, names; return ``config``.
+
+    Raises :class:`ConfigError` naming the file, the key and what was expected.
+    """
+    _check_node(origin, "node", config.node)
+    for name, node in config.nodes.items():
+        _check_node(origin, f"nodes.{name}", node)
+    board = config.board
+    _check_number(
+        origin,
+        "board.refresh_seconds",
+        board.refresh_seconds,
+        1,
+        86400,
+        "seconds between refreshes, 1 to 86400",
+    )
+    _check_number(
+        origin,
+        "board.sweep_guard_minutes",
+        board.sweep_guard_minutes,
+        0,
+        10080,
+        "minutes, 0 to 10080 (a week)",
+    )
+    for recipe in board.recipes:
+        if not RECIPE_RE.fullmatch(recipe):
+            raise ConfigError(
+                f"{origin}: [board.recipes] {recipe!r} is not a recipe name "
+                "(lower-case letters, digits, '.', '-', '_'; at most 63)"
+            )
+    for key, allowed in TEMPLATE_PLACEHOLDERS.items():
+        section, _, field_name = key.partition(".")
+        template = getattr(getattr(config, section), field_name)
+        if extra := sorted(placeholders(template) - set(allowed)):
+            given = " ".join(f"{{{p}}}" for p in allowed)
+            raise ConfigError(
+                f"{origin}: [{key}] uses {', '.join(f'{{{p}}}' for p in extra)}, which it is "
+                f"not filled with (it may use {given})"
+            )
+    paths = config.paths
+    for key in ("harness", "runs_root", "warm_root", "junit_subdir"):
+        _check_text(origin, f"paths.{key}", getattr(paths, key), empty=False)
+    for key in ("rerun_log", "rerun_state"):
+        _check_text(origin, f"paths.{key}", getattr(paths, key), empty=False)
+    run_id = paths.manual_run_id
+    if not run_id or run_id.startswith(".") or any(c not in _RUN_ID_CHARS for c in run_id):
+        raise ConfigError(
+            f"{origin}: [paths.manual_run_id] expected a run directory name (letters, digits, "
+            f"'.', '-', '_'), got {run_id!r}"
+        )
+    return config
+
+
 def config_from_dict(data: dict[str, Any], origin: str = "<config>") -> Config:
-    """Build a :class:`Config` from parsed TOML, reporting unknown keys and wrong types."""
+    """Build a :class:`Config` from parsed TOML, reporting unknown keys, wrong types and values
+    out of range (see :func:`validate_config`)."""
     config = Config(source=origin)
     for name, value in data.items():
         if name == "nodes":
@@ -197,7 +311,7 @@ def config_from_dict(data: dict[str, Any], origin: str = "<config>") -> Config:
             known = ", ".join(f"[{s}]" for s in [*_SECTIONS, "nodes.NAME"])
             raise ConfigError(f"{origin}: unknown table [{name}] (known: {known})")
         _fill_section(getattr(config, name), name, value, origin)
-    return config
+    return validate_config(config, origin)
 
 
 def load_config(path: Path) -> Config:

@@ -18,6 +18,11 @@ PLACEHOLDERS = ("recipe", "tag", "log", "harness", "runs_root", "warm_root", "pa
 _PLACEHOLDER_RE = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 
 
+def placeholders(template: str) -> set[str]:
+    """The known placeholder names ``template`` uses (``{recipe}`` → ``recipe``)."""
+    return set(_PLACEHOLDER_RE.findall(template))
+
+
 class UnsafeValue(ValueError):
     """A value that may not be put into a remote command; the message says why."""
 

@@ -109,3 +109,67 @@ def test_several_nodes() -> None:
     with pytest.raises(ConfigError, match=r"f.toml: unknown key nodes.lab.hots"):
         config_from_dict({"nodes": {"lab": {"hots": "x"}}}, "f.toml")
     assert tomllib.loads(starter_toml())["nodes"] == {}
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "expected"),
+    [
+        ("[board]\nrefresh_seconds = 0", "board.refresh_seconds", "seconds between refreshes"),
+        ("[board]\nrefresh_seconds = -5", "board.refresh_seconds", "1 to 86400"),
+        ("[board]\nrefresh_seconds = nan", "board.refresh_seconds", "1 to 86400"),
+        ("[board]\nrefresh_seconds = inf", "board.refresh_seconds", "1 to 86400"),
+        ("[board]\nsweep_guard_minutes = -1", "board.sweep_guard_minutes", "0 to 10080"),
+        ("[board]\nsweep_guard_minutes = 1e300", "board.sweep_guard_minutes", "0 to 10080"),
+        ("[node]\nport = 70000", "node.port", "a port from 1 to 65535"),
+        ("[node]\nport = -1", "node.port", "a port from 1 to 65535"),
+        ("[nodes.lab]\nport = 65536", "nodes.lab.port", "a port from 1 to 65535"),
+        ("[node]\nconnect_timeout = 0", "node.connect_timeout", "seconds, 0.1 to 3600"),
+        ("[node]\nconnect_timeout = -3", "node.connect_timeout", "seconds, 0.1 to 3600"),
+        ("[node]\nkeepalive_interval = 0", "node.keepalive_interval", "seconds, 0.1 to 3600"),
+        ('[node]\nhost = ""', "node.host", "must not be empty"),
+        ('[node]\nhost = "a b"', "node.host", "expected a host name"),
+        ('[paths]\nrerun_log = "/tmp/{recipe}-{tag}.log"', "paths.rerun_log", "uses {tag}"),
+        ('[paths]\nrerun_state = "/tmp/{harness}.rerun"', "paths.rerun_state", "may use {recipe}"),
+        ('[paths]\nrerun_log = "/tmp/x\\n.log"', "paths.rerun_log", "control characters"),
+        ('[paths]\nmanual_run_id = "../x"', "paths.manual_run_id", "a run directory name"),
+        ('[commands]\nrecipes = "ls {harness}/{recipe}"', "commands.recipes", "uses {recipe}"),
+        ('[commands]\nlatest_tag = "git tag {tag}"', "commands.latest_tag", "uses {tag}"),
+        ('[commands]\nstacks = "docker ps {log}"', "commands.stacks", "uses {log}"),
+        ('[commands]\ndisk_free = "df {path} {run_id}"', "commands.disk_free", "{path}, {run_id}"),
+        ('[board]\nrecipes = ["gitea", "Bad Name"]', "board.recipes", "'Bad Name' is not a recipe"),
+        ('[board]\nrecipes = ["x; rm -rf /"]', "board.recipes", "not a recipe name"),
+    ],
+)
+def test_values_are_checked_at_load(tmp_path: Path, toml: str, key: str, expected: str) -> None:
+    path = tmp_path / "redfix.toml"
+    path.write_text(toml + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: [{key}]"), message
+    assert expected in message and "\n" not in message
+
+
+def test_placeholders_each_template_is_filled_with_are_accepted() -> None:
+    config = config_from_dict(
+        {
+            "node": {"port": 65535, "connect_timeout": 0.5},
+            "nodes": {"lab": {"port": 1}},
+            "paths": {"rerun_log": "/tmp/{recipe}.log", "rerun_state": "/tmp/fixed.rerun"},
+            "commands": {
+                "checkout": "cd {harness} && co {recipe} {tag} > {log}",
+                "rerun": "{runs_root} {warm_root} {recipe} {tag} {log}",
+                "latest_tag": "tags {recipe} {harness}",
+                "recipes": "ls {harness}/tests {runs_root} {warm_root}",
+                "stacks": "docker stack ls --format '{{.Name}}' | awk '{print $1}'",
+            },
+            "board": {
+                "recipes": ["gitea", "a.b_c-1"],
+                "refresh_seconds": 1,
+                "sweep_guard_minutes": 0,
+            },
+        },
+        "f.toml",
+    )
+    assert config.node.port == 65535 and config.board.refresh_seconds == 1.0
+    assert config_from_dict({"node": {"port": 0}}).node.port == 0  # 0: from the ssh config

@@ -6,7 +6,14 @@ import subprocess
 
 import pytest
 
-from redfix_tui.shellcmd import UnsafeValue, fill_path, render, validate_recipe, validate_tag
+from redfix_tui.shellcmd import (
+    UnsafeValue,
+    fill_path,
+    placeholders,
+    render,
+    validate_recipe,
+    validate_tag,
+)
 
 
 @pytest.mark.parametrize("name", ["discourse", "mattermost-lts", "bluesky-pds", "a.b_c-1"])
@@ -59,3 +66,11 @@ def test_fill_path_validates() -> None:
     assert fill_path("/tmp/redfix-{recipe}.log", recipe="gitea") == "/tmp/redfix-gitea.log"
     with pytest.raises(UnsafeValue):
         fill_path("/tmp/redfix-{recipe}.log", recipe="../../etc/passwd")
+
+
+def test_placeholders_lists_only_known_names() -> None:
+    assert placeholders("cd {harness} && x {recipe} {tag} '{{.Name}}' {print} ${HOME}") == {
+        "harness",
+        "recipe",
+        "tag",
+    }

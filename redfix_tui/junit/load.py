@@ -9,7 +9,6 @@ Each file is parsed in one streaming, hardened lxml pass (see :mod:`redfix_tui.j
 from __future__ import annotations
 
 import io
-import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -17,6 +16,8 @@ from typing import IO, Any
 
 from lxml import etree
 
+from ..node_json import NodeJSONError, load_object
+from ..recipes import check_results
 from .builder import ANY_NS_TAGS, Builder, pytest_test_id
 from .model import UNKNOWN_STAGE, Case, JUnitFile, Run, split_junit_name
 from .results import ERR, OUT, OUTPUT_HEAD, OUTPUT_TAIL, cap_output, local
@@ -104,20 +105,22 @@ def load_junit_file(path: str | os.PathLike[str]) -> JUnitFile:
 
 
 def parse_results(data: bytes) -> tuple[dict[str, Any] | None, str | None]:
-    """Parse ``results.json``: ``(data, None)`` or ``(None, one-line reason)``."""
-    if len(data) > RESULTS_MAX:
-        return None, f"results.json too large ({len(data):,} bytes)"
+    """Parse ``results.json`` defensively: ``(data, None)``, ``(None, one-line reason)``, or
+    ``(data, note)`` when something in it had the wrong type and was dropped.
+
+    Size, depth and number checks are :func:`redfix_tui.node_json.load_object`'s; the returned
+    copy's fields have the types of schema 2 (see :func:`redfix_tui.recipes.check_results`).
+    """
     try:
-        value = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        return None, "results.json: invalid UTF-8"
-    except json.JSONDecodeError as exc:
-        return None, one_line(f"results.json: {exc.msg} at line {exc.lineno}")
-    except RecursionError:
-        return None, "results.json: nested too deeply"
-    if not isinstance(value, dict):
-        return None, "results.json: not a JSON object"
-    return value, None
+        value, notes = load_object(data, "results.json", limit=RESULTS_MAX)
+    except NodeJSONError as exc:
+        return None, str(exc)
+    clean, problems = check_results(value)
+    problems[:0] = notes
+    if not problems:
+        return clean, None
+    more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+    return clean, one_line(problems[0] + more)
 
 
 def _stage_from_results(jf: JUnitFile, results: Mapping[str, Any] | None) -> None:

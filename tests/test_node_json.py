@@ -1,0 +1,155 @@
+"""Node files are input: the defensive JSON reader and the framed many-file reader."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from redfix_tui.node_json import (
+    MAX_BYTES,
+    MAX_DEPTH,
+    NodeJSONError,
+    describe,
+    load_json,
+    load_object,
+    nesting_depth,
+    printable,
+)
+from redfix_tui.node_read import listing_command, parse_frames
+
+
+def test_deep_nesting_is_refused_before_json_recurses() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    start = time.perf_counter()
+    with pytest.raises(NodeJSONError, match=r"results\.json: nested deeper than 64 levels"):
+        load_json(deep, "results.json")
+    assert time.perf_counter() - start < 1.0
+    with pytest.raises(NodeJSONError, match="nested deeper"):
+        load_json(('{"a":' * 70_000) + "1" + "}" * 70_000, "canonical.json")
+    # Just at the limit is fine; one more is not.
+    ok = "[" * MAX_DEPTH + "]" * MAX_DEPTH
+    assert load_json(ok, "x")[0] is not None
+    with pytest.raises(NodeJSONError):
+        load_json("[" + ok + "]", "x")
+
+
+def test_brackets_inside_strings_do_not_count() -> None:
+    text = json.dumps({"log": "[" * 10_000 + '\\"{' * 500, "n": [[1]]})
+    value, notes = load_json(text, "x")
+    assert value["n"] == [[1]] and notes == []
+    assert nesting_depth(text) == 3
+
+
+@pytest.mark.parametrize(
+    ("number", "word"),
+    [("NaN", "NaN"), ("Infinity", "Infinity"), ("-Infinity", "-Infinity"), ("1e400", "1e400")],
+)
+def test_non_finite_numbers_are_absent_and_noted(number: str, word: str) -> None:
+    value, notes = load_json(f'{{"ms": {number}, "ok": 1.5}}', "results.json")
+    assert value == {"ms": None, "ok": 1.5}
+    assert notes == [
+        f"results.json: {word} is "
+        + ("out of range" if word == "1e400" else "not a number")
+        + "; treated as absent"
+    ]
+
+
+def test_size_cap_names_file_and_sizes() -> None:
+    data = b" " * (17 * 1024 * 1024)
+    with pytest.raises(NodeJSONError) as info:
+        load_json(data, "results.json")
+    assert str(info.value) == "results.json is 17 MiB, over the 16 MiB limit"
+    assert len(data) > MAX_BYTES
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"\xff\xfe{}", "not UTF-8 text"),
+        (b'{"a": 1', "not valid JSON (Expecting ',' delimiter at line 1 column 8)"),
+        (b'{"a": 1}\x00\x00\x00', "holds NUL bytes (still being written?)"),
+        (b"[1, 2]", "a list, expected a JSON object"),
+        (b'"x"', "a string ('x'), expected a JSON object"),
+        (b'{"n": ' + b"9" * 5000 + b"}", "not valid JSON (Exceeds the limit"),
+    ],
+)
+def test_bad_files_are_one_line_reasons(data: bytes, reason: str) -> None:
+    with pytest.raises(NodeJSONError) as info:
+        load_object(data, "f.json")
+    message = str(info.value)
+    assert message.startswith("f.json: ") and reason in message and "\n" not in message
+
+
+def test_bom_and_describe() -> None:
+    assert load_object(b'\xef\xbb\xbf{"a": true}', "x") == ({"a": True}, [])
+    assert describe(5) == "an integer (5)" and describe(None) == "null"
+    assert describe(True) == "a boolean (true)" and describe({}) == "an object"
+    assert printable("a\nb\x1b[2J") == "a\\nb\\x1b[2J"
+
+
+def test_frames_cannot_be_forged_by_names_or_content() -> None:
+    forged = b"F 3 x/results.json\x00{}\nB 99 y/results.json\x00"
+    stream = (
+        b"F %d a\nb/results.json\x00" % len(forged)
+        + forged
+        + b"B 20000000 big/results.json\x00"
+        + b"F 0 empty/results.json\x00"
+        + b"F 10 cut/results.json\x00{}"
+    )
+    files = parse_frames(stream)
+    assert [f.path for f in files] == [
+        "a\nb/results.json",
+        "big/results.json",
+        "empty/results.json",
+        "cut/results.json",
+    ]
+    assert files[0].data == forged
+    assert files[1].data is None
+    assert files[1].problem == "big/results.json is 19.1 MiB, over the 16 MiB limit"
+    assert files[2].data == b""
+    assert files[3].data is None and files[3].problem == "cut/results.json: cut off after 2 bytes"
+    with pytest.raises(ValueError, match="unexpected frame header"):
+        parse_frames(b"X 1 a\x00b")
+
+
+def sh(command: str) -> bytes:
+    """Run ``command`` in /bin/sh as the node would."""
+    result = subprocess.run(["/bin/sh", "-c", command], capture_output=True, check=True)
+    return result.stdout
+
+
+def test_listing_reads_whole_files_newest_first(tmp_path: Path) -> None:
+    runs = tmp_path / "runs dir"
+    files = {
+        "old": b'{"a": 1}',
+        "new\nline": b"F 5 fake\x00" + b"x" * 300_000,
+        "empty": b"",
+        "huge": b"y" * 2000,
+    }
+    for number, (name, content) in enumerate(files.items()):
+        path = runs / name / "results.json"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(content)
+        os.utime(path, (1_700_000_000 + number, 1_700_000_000 + number))
+    (runs / "no-results").mkdir()
+    (runs / "deeper" / "x").mkdir(parents=True)
+    (runs / "deeper" / "x" / "results.json").write_text("{}")
+    read = parse_frames(sh(listing_command(str(runs), "results.json", limit=1000)), limit=1000)
+    assert [f.path for f in read] == [
+        "huge/results.json",
+        "empty/results.json",
+        "new\nline/results.json",
+        "old/results.json",
+    ]
+    by_path = {f.path.split("/")[0]: f for f in read}
+    assert by_path["huge"].data is None and "over the 1000 bytes limit" in by_path["huge"].problem
+    assert by_path["new\nline"].data is None  # 300,009 bytes, over this test's limit
+    assert by_path["empty"].data == b"" and by_path["old"].data == b'{"a": 1}'
+    whole = parse_frames(sh(listing_command(str(runs), "results.json")))
+    assert {f.path.split("/")[0]: f.data for f in whole}["new\nline"] == files["new\nline"]
+    assert sh(listing_command(str(tmp_path / "missing"), "results.json")) == b""
