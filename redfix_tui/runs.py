@@ -24,7 +24,7 @@ from .node_state import (
     parse_state,
     parse_sweep_next,
 )
-from .recipes import STAGES, parse_results
+from .recipes import STAGES, read_results
 from .run_progress import (
     STAGE_BANNER,
     RunOutcome,
@@ -257,12 +257,11 @@ class RunControl:
         )
         summary = None
         if read.ok:
-            try:
-                data = json.loads(read.stdout)
-                if isinstance(data, dict) and data.get("recipe") == state.recipe:
-                    summary = parse_results(paths.manual_run_id, results, data)
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                outcome.problems.append(f"results.json unreadable ({exc}); verdicts from JUnit")
+            summary, problem = read_results(paths.manual_run_id, results, read.stdout, results)
+            if problem:
+                outcome.problems.append(problem + ("; verdicts from JUnit" if not summary else ""))
+            if summary is not None and summary.recipe != state.recipe:
+                summary = None
         started = state.started_at
         fresh = summary is not None and (
             summary.finished is None

@@ -179,7 +179,7 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
                 self.notify(exc.message, title="Node", severity="error", timeout=8)
             return
         self._last_error = ""
-        bar.problem = ""
+        bar.problem = self.session.recipes.problem  # node files or names that fit no recipe
         self.statuses = statuses
         self.node_status = status
         bar.node_status = status
@@ -272,6 +272,8 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
         canonical = status.canonical
         text = Text()
         text.append(clean(status.name), style="bold")
+        if status.problem:  # a node file of this recipe could not be (fully) used
+            text.append(f"  ⚠ {clean(status.problem)}", style="bold yellow")
         text.append(f"  tag {clean(status.latest_tag) or '?'}")
         if canonical:
             age = age_text(canonical.ts, self.session.clock())
