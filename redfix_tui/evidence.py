@@ -2,11 +2,14 @@
 
 Each kind knows how to render itself as Markdown in the style of the reference journal's
 "Evidence:" lines. The core defines them so widgets, the journal and the CLI share one shape.
+Node text in them goes through :func:`~redfix_tui.safe_text.clean` (escapes made visible).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .safe_text import clean
 
 
 def _fence_for(text: str) -> str:
@@ -41,7 +44,8 @@ class LogEvidence:
         )
         body = "\n".join(self.lines)
         fence = _fence_for(body)
-        return f"Evidence: `{where}` {span}:\n\n{fence}\n{body}\n{fence}\n"
+        body = clean(body, newlines=True)
+        return f"Evidence: `{clean(where)}` {span}:\n\n{fence}\n{body}\n{fence}\n"
 
 
 @dataclass(frozen=True)
@@ -57,13 +61,13 @@ class JUnitEvidence:
 
     def to_markdown(self) -> str:
         """Render as a list item naming the test, its stage, message and JUnit file."""
-        message = " ".join(self.message.split())
+        message = " ".join(clean(self.message, newlines=True).split())
         if len(message) > 300:
             message = message[:299] + "…"
-        text = f"- `{self.test_id}` ({self.stage}, {self.status})"
+        text = f"- `{clean(self.test_id)}` ({clean(self.stage)}, {clean(self.status)})"
         if message:
             text += f" → `{message}`" if "`" not in message else f" → {message}"
-        return text + f"\n\nEvidence: junit `{self.junit_path}`.\n"
+        return text + f"\n\nEvidence: junit `{clean(self.junit_path)}`.\n"
 
 
 @dataclass(frozen=True)
@@ -77,9 +81,9 @@ class RecipeEvidence:
 
     def to_markdown(self) -> str:
         """Render as one sentence naming recipe, tag and canonical version."""
-        canonical = f"`{self.canonical_version}`" if self.canonical_version else "none"
+        canonical = f"`{clean(self.canonical_version)}`" if self.canonical_version else "none"
         when = f", written {self.canonical_ts}" if self.canonical_ts else ""
-        tag = f"`{self.tag}`" if self.tag else "unknown"
+        tag = f"`{clean(self.tag)}`" if self.tag else "unknown"
         return f"Recipe **{self.recipe}**: latest tag {tag}, canonical {canonical}{when}.\n"
 
 

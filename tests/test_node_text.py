@@ -22,6 +22,7 @@ from redfix_tui.app import RedfixApp, create_app
 from redfix_tui.config import Config
 from redfix_tui.demo.launch import DemoNodeServer
 from redfix_tui.demo.tree import RECIPES
+from redfix_tui.evidence import JUnitEvidence, LogEvidence, RecipeEvidence
 from redfix_tui.junit import cli as junit_cli
 from redfix_tui.logs.ansi import sanitize
 from redfix_tui.safe_text import clean, is_clean, plain
@@ -229,3 +230,22 @@ async def test_every_widget_shows_hostile_node_text_plainly(
     assert re.search(rf"FAILED tests\.hostile::test_({markup})␛␛", painted["junit first failure"])
     assert "out [/x] ␛red" in painted["junit first failure"]  # captured output
     assert re.search(rf"lint({markup})", painted["junit first failure"])  # a stage's name
+
+
+def test_evidence_for_the_journal_carries_no_escape() -> None:
+    """What ``e`` puts into the journal (an editor on screen, a file) is node text too."""
+    junit = JUnitEvidence(
+        test_id=f"t::test_{C1_CSI}[/x]",
+        stage=f"install{TITLE}",
+        status="failed",
+        message=f"boom{OSC52}\n[b]bold[/b]{C1_OSC} rest",
+        junit_path=f"/runs/{ERASE}x.xml",
+    )
+    recipe = RecipeEvidence("gitea", f"1.0{C1_CSI}", f"[/]{OSC52}2.0", "20260524T035510Z")
+    log = LogEvidence(f"node{TITLE}", "/tmp/redfix-gitea.log", 3, 4, ("a", f"b{C1_OSC}c"))
+    for evidence in (junit, recipe, log):
+        markdown = evidence.to_markdown()
+        assert LEAKS.search(markdown) is None, markdown
+    assert junit.to_markdown().startswith("- `t::test_␛[/x]` (install␛, failed) → `boom␛ ")
+    assert "`[/]␛2.0`" in recipe.to_markdown()
+    assert "\na\nb␛\n" in log.to_markdown()
