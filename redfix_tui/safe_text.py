@@ -73,7 +73,7 @@ def clean(text: str, *, newlines: bool = False) -> str:
 
 def plain(text: str, style: StyleType = "", *, newlines: bool = False) -> Text:
     """A Rich ``Text`` of ``clean(text)``: no markup interpreted, tabs expanded to 8 columns."""
-    shown = Text(clean(text, newlines=newlines), style=style, end="")
+    shown = Text(clean(text, newlines=newlines), style=style)
     if "\t" in shown.plain:
         shown.expand_tabs(8)
     return shown

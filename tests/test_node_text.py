@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from rich.console import Console
+from rich.console import Console, Group
 from rich.text import Text
 from textual.pilot import Pilot
 
@@ -102,6 +102,13 @@ def test_plain_styles_and_expands_tabs() -> None:
     assert text.plain == "a       b␛"
     assert str(text.style) == "bold"
     assert plain("x\ny", newlines=True).plain == "x\ny"
+
+
+def test_plain_texts_in_a_group_stay_on_their_own_lines() -> None:
+    """The JUnit detail pane stacks plain texts in a Group: each keeps its line."""
+    console = Console(file=io.StringIO(), width=40, color_system=None, legacy_windows=False)
+    console.print(Group(plain("first"), plain(f"second{OSC52}")))
+    assert console.file.getvalue() == "first\nsecond␛\n"
 
 
 def test_is_clean() -> None:
