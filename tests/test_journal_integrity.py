@@ -116,7 +116,9 @@ def test_lockless_save_between_check_and_swap_is_put_back_and_merged(
     assert not [p for p in journal.parent.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_two_lockless_saves_in_that_moment_keep_a_conflict_copy(journal: Path, monkeypatch) -> None:
+def test_two_lockless_saves_in_that_moment_keep_a_conflict_copy_and_say_so(
+    journal: Path, monkeypatch
+) -> None:
     store = JournalStore(journal, "redfix")
     store.load()
     calls = []
@@ -128,13 +130,14 @@ def test_two_lockless_saves_in_that_moment_keep_a_conflict_copy(journal: Path, m
         return exchange(first, second)
 
     monkeypatch.setattr(store_module, "exchange", vim_saves_twice)
-    with pytest.raises(JournalError, match="conflict-") as caught:
-        store.append("Mine", "My words.", when=WHEN)
-    assert str(caught.value).count("\n") == 0
-    assert journal.read_text(encoding="utf-8") == BASE + "vim line 1\n"
+    result = store.append("Mine", "My words.", when=WHEN)
+    assert len(calls) == 3  # swap in, swap back (out comes their second save), merge, swap in
+    assert journal.read_text(encoding="utf-8") == BASE + "vim line 1\n" + MINE
     kept = [p for p in journal.parent.iterdir() if ".conflict-" in p.name]
     assert len(kept) == 1
     assert kept[0].read_text(encoding="utf-8") == BASE + MINE + "vim line 2\n"
+    assert len(result.notes) == 1 and str(kept[0]) in result.notes[0]
+    assert "\n" not in result.notes[0]
 
 
 def test_without_exchange_the_check_still_guards(journal: Path, monkeypatch) -> None:

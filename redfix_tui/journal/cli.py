@@ -109,6 +109,8 @@ def run(
     except (JournalError, OSError) as exc:
         print(f"redfix-tui journal: {exc}", file=stderr)
         return 1
+    for note in result.notes:
+        print(f"redfix-tui journal add: {note}", file=stderr)
     escaped = heading_lines(body)
     if escaped:
         print(

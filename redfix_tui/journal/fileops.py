@@ -233,7 +233,7 @@ def _open_lock(journal: Path) -> int | None:
 
 
 @contextlib.contextmanager
-def journal_lock(journal: Path, *, timeout: float = 15.0) -> Iterator[None]:
+def journal_lock(journal: Path, *, timeout: float = 30.0) -> Iterator[None]:
     """Hold the journal's cross-process lock; :class:`JournalError` after ``timeout`` seconds."""
     fd = _open_lock(journal)
     if fd is None:

@@ -9,7 +9,9 @@ Every change (editor save, ``redfix-tui journal add``) runs under the journal's 
    as vim, saved meanwhile), starts again from 1 — their text is merged, never clobbered;
 4. swaps the temp file in (``renameat2(RENAME_EXCHANGE)``) and checks that the file it displaced
    is the one step 1 read. If a lockless save slipped in between 3 and 4, that file is swapped
-   back and the merge starts again from 1. Where the exchange is not supported, ``os.replace``.
+   back and the merge starts again from 1 (should a second lockless save land in that very
+   moment, the file it displaced is kept beside the journal as ``<name>.conflict-…`` and
+   :attr:`SaveResult.notes` says so). Where the exchange is not supported, ``os.replace``.
 
 When someone else changed the file since it was loaded:
 
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -72,8 +75,10 @@ __all__ = [
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"
 """Undecodable bytes survive a load/save round trip unchanged."""
-_RETRIES = 50
-"""Merges tried under the lock before giving up on a file that keeps changing."""
+RETRY_SECONDS = 10.0
+"""How long merges are retried under the lock before giving up on a file that keeps changing."""
+LOCK_SECONDS = 30.0
+"""How long a save waits for another redfix-tui's lock on the journal."""
 
 Change = Callable[[Journal], tuple[Journal, Entry | None]]
 
@@ -88,6 +93,8 @@ class SaveResult:
     """The entry appended or edited, as written (None only inside :meth:`JournalStore.create`)."""
     merged: bool
     """True when the file had been changed by someone else and their changes were kept."""
+    notes: tuple[str, ...] = ()
+    """One line each about something the operator should look at (a conflict copy kept)."""
 
 
 def decode(data: bytes) -> str:
@@ -195,8 +202,10 @@ class JournalStore:
     def _commit(self, change: Change) -> SaveResult:
         """Lock, then re-read, merge and write until the write lands on what was merged."""
         try:
-            with journal_lock(self.real_path):
-                for _ in range(_RETRIES):
+            self._notes: list[str] = []
+            with journal_lock(self.real_path, timeout=LOCK_SECONDS):
+                deadline = time.monotonic() + RETRY_SECONDS
+                while time.monotonic() < deadline:
                     snapshot = self._snapshot()
                     current = decode(snapshot.data) if snapshot is not None else None
                     if current and (flattened := flattened_message(self.path, current)):
@@ -206,7 +215,8 @@ class JournalStore:
                         merged = current != self._base
                         self._base = new_journal.text
                         self._journal = new_journal
-                        return SaveResult(new_journal, entry, merged)  # type: ignore[arg-type]
+                        notes = tuple(self._notes)
+                        return SaveResult(new_journal, entry, merged, notes)  # type: ignore[arg-type]
         except PermissionError as exc:
             raise JournalReadOnlyError(f"cannot write journal {self.path}: {exc.strerror}") from exc
         except OSError as exc:
@@ -244,25 +254,31 @@ class JournalStore:
             # ``tmp`` now names the file we displaced: it must be the one we merged into.
             if unchanged(tmp, snapshot):
                 return True
-            self._put_back(tmp, real, ours)
+            kept = self._put_back(tmp, real, ours)
+            if kept is not None:
+                self._notes.append(
+                    f"another program saved {self.path} twice while we wrote it; a version it "
+                    f"saved is kept in {kept}: compare it with the journal"
+                )
             return False
         finally:
             tmp.unlink(missing_ok=True)
             fsync_dir(parent)
 
-    def _put_back(self, theirs: Path, real: Path, ours: Snapshot) -> None:
-        """A lockless save landed between our check and our swap: swap their file back."""
+    def _put_back(self, theirs: Path, real: Path, ours: Snapshot) -> Path | None:
+        """A lockless save landed between our check and our swap: swap their file back.
+
+        Returns None when the journal is back as it was before our swap (the caller merges
+        again). When yet another save replaced ours in that moment, the file it displaced is
+        kept beside the journal (never dropped) and its path returned.
+        """
         if not exchange(theirs, real):
             raise JournalError(f"cannot put back the version of {self.path} saved meanwhile")
         if unchanged(theirs, ours):
-            return  # back as it was before our swap; the caller merges again
-        # Yet another save replaced ours in those microseconds; keep it rather than lose it.
+            return None
         keep = real.with_name(f"{real.name}.conflict-{os.getpid()}-{os.urandom(3).hex()}")
         os.link(theirs, keep)
-        raise JournalError(
-            f"{self.path} was saved twice by another program while we wrote it; one of its "
-            f"versions is kept in {keep}: compare it with {self.path} (your entry is not in it)"
-        )
+        return keep
 
     def _append_in_place(self, snapshot: Snapshot | None, data: bytes) -> bool:
         """Fallback when the directory is not writable: O_APPEND the new tail, then fsync."""

@@ -306,6 +306,8 @@ class JournalEditor(EntryForm, DraftAutosave, Widget):
         self._set_status(f"Saved {result.entry.heading}" + (note if escaped else ""))
         if result.merged:
             self.notify("The journal had changed on disk; their text was kept.", timeout=6)
+        for note in result.notes:
+            self.notify(note, title="Journal", severity="warning", timeout=15, markup=False)
         self.post_message(self.Saved(self, result.entry, result.merged))
 
     def _save_failed(self, message: str) -> None:
