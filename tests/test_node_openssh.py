@@ -137,3 +137,46 @@ async def test_refused_authentication_stops_after_three_attempts(
     finally:
         await connection.close()
     assert connection.connects == 5 and connection.auth_failures == 0
+
+
+async def test_failing_commands_never_restart_the_tail_openssh(sshd_node, tmp_path) -> None:
+    from tests.test_log_tail import assert_failing_commands_leave_the_tail_alone
+
+    await assert_failing_commands_leave_the_tail_alone(sshd_node, tmp_path / "steady.log", 3)
+
+
+async def test_many_commands_at_once_stay_within_the_session_limit(
+    sshd, ssh_files: SSHFiles, tmp_path
+) -> None:
+    """40 commands at once, next to a tail, against sshd allowing 10 sessions: none refused."""
+    from tests.sshd import start_sshd
+
+    sshd.stop()
+    limited = start_sshd(tmp_path / "limited", ssh_files.public_key)
+    config_file = tmp_path / "limited" / "sshd_config"
+    assert "MaxSessions 50" in config_file.read_text()
+    limited.stop()
+    config_file.write_text(config_file.read_text().replace("MaxSessions 50", "MaxSessions 10"))
+    process = subprocess.Popen(
+        [limited.process.args[0], "-D", "-e", "-f", str(config_file)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        ssh_files.known_hosts.write_text(limited.known_hosts_line())
+        connection = NodeConnection(node_config_for(ssh_files, limited.port))
+        for _ in range(100):
+            try:
+                await connection.connect()
+                break
+            except NodeError:
+                await asyncio.sleep(0.05)
+        stream = connection.stream("while :; do echo t; sleep 0.1; done")
+        await stream.__anext__()
+        results = await asyncio.gather(*(connection.run(f"echo {i}") for i in range(40)))
+        assert [r.stdout for r in results] == [f"{i}\n" for i in range(40)]
+        await stream.aclose()
+        await connection.close()
+    finally:
+        process.terminate()
+        process.wait(5)

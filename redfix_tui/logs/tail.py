@@ -1,17 +1,26 @@
 """Follow a remote log (or a remote command's output) into a :class:`LogSpool`, surviving drops.
 
-:class:`RemoteTail` runs ``tail -c +OFFSET -F PATH`` on the node and appends the raw byte chunks
-to the spool, counting the bytes of the remote file it holds. When the connection drops or the
-tail ends, it reports ``RECONNECTING`` (attempt n, next try in s), waits with exponential
-backoff, reconnects, and resumes from the first byte it does not hold — so no line is lost or
-shown twice. Before each (re)start it checks the remote file's size and inode (``stat``): if the
-file shrank or was replaced, a marker line goes into the spool and it restarts from byte 0; if it
-does not exist (yet), the state is ``WAITING`` (``tail -F`` waits for it) until its first bytes
-arrive — a file that was there and is gone gets a marker too, and is followed from its start.
+:class:`RemoteTail` runs one remote command per connection (the follower of
+:mod:`redfix_tui.logs.follow`) that checks the file's identity — inode, size, sha256 of its first
+bytes — against what the spool holds and streams it in frames, so the bytes of the file are
+counted exactly. Every line reaches the spool exactly once, across drops and rotation:
 
-Limitation: while one tail is running, a truncation or replacement is handled by ``tail -F``
-itself (it restarts on the new content); the marker is only written when it is noticed at a
-(re)start.
+- same file: resume at the byte offset held;
+- copytruncate (same inode, smaller than the offset or other first bytes): one marker
+  ``log truncated (copytruncate): following from the start``, then from byte 0;
+- mv + create (another inode), also when the new file grew past the old offset meanwhile: one
+  marker ``log replaced: following the new file from its start``, then from byte 0 of the new
+  file;
+- removed: a marker, ``WAITING`` until it appears again, then from its start.
+
+Rotation during a live follow is noticed by the follower (the old file is read to its end
+first) and handled the same way, with one marker. When the connection drops, the state is
+``RECONNECTING`` (attempt n, next try in s) with exponential backoff; when the follower itself
+fails on a live connection (unreadable file, no python3), ``RETRYING`` with the reason. A
+command failing elsewhere never touches the tail. What cannot be helped: lines written to the
+old file after the last byte read and before a rotation that happens while disconnected are
+only in the rotated file; and a copytruncated file whose new first K bytes are identical to the
+old ones (K = min(4096, offset)) is taken for the same file.
 
 :class:`RemoteCommandStream` runs a command whose output ends (a rerun) and reports
 ``ENDED`` with its exit status. State changes go to an ``on_state`` callback; this module has no
@@ -22,21 +31,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shlex
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from redfix_tui.logs.follow import HEAD, FrameReader, follower_command, sha256
 from redfix_tui.logs.spool import LogSpool
 
 CONNECTING = "CONNECTING"
 CONNECTED = "CONNECTED"
 WAITING = "WAITING"
 RECONNECTING = "RECONNECTING"
+RETRYING = "RETRYING"
 ENDED = "ENDED"
 LOST = "LOST"
 STOPPED = "STOPPED"
+
+TRANSPORT = frozenset({"lost", "refused", "timeout"})
+"""NodeError kinds of a failed connection (the others: a command or settings failed)."""
 
 READ_CHUNK = 1 << 20
 """Most bytes taken from the SSH channel at a time: a read returns whatever is buffered, so a
@@ -63,7 +76,9 @@ class StreamState:
     """The state of a tail or command stream, for a status line."""
 
     status: str
-    """One of CONNECTING, CONNECTED, WAITING, RECONNECTING, ENDED, LOST, STOPPED."""
+    """One of CONNECTING, CONNECTED, WAITING, RECONNECTING (the connection failed),
+    RETRYING (the follower failed on a live connection, or settings must be fixed), ENDED,
+    LOST, STOPPED."""
     attempt: int = 0
     """Reconnect attempt number (RECONNECTING)."""
     retry_at: float = 0.0
@@ -79,9 +94,9 @@ class StreamState:
         """Return a one-line description, e.g. ``RECONNECTING attempt 2, next try in 3s``."""
         if self.status == WAITING:
             text = f"waiting for {self.path} to appear (no log yet)"
-        elif self.status == RECONNECTING:
+        elif self.status in (RECONNECTING, RETRYING):
             left = max(0.0, self.retry_at - (time.monotonic() if now is None else now))
-            text = f"RECONNECTING attempt {self.attempt}, next try in {left:.0f}s"
+            text = f"{self.status} attempt {self.attempt}, next try in {left:.0f}s"
         elif self.status == ENDED:
             text = f"stream ended, exit status {self.exit_status}"
         else:
@@ -113,8 +128,24 @@ class Backoff:
         return min(self.limit, self.first * 2 ** max(0, attempt - 1))
 
 
+class FollowError(Exception):
+    """The follower on the node failed (not the connection): ``message`` says how."""
+
+    kind = "command"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+MARK_TRUNCATED = "── log truncated (copytruncate): following from the start ──"
+MARK_REPLACED = "── log replaced: following the new file from its start ──"
+MARK_REMOVED = "── log removed: following it from its start when it appears ──"
+
+
 class RemoteTail:
-    """Follow a remote file into a spool with byte-offset resume; see the module docstring."""
+    """Follow a remote file into a spool, exactly once across drops and rotation; see the
+    module docstring."""
 
     def __init__(
         self,
@@ -136,7 +167,16 @@ class RemoteTail:
         self.offset = offset
         """Bytes of the remote file held in the spool (the next byte to ask for)."""
         self.inode: int | None = None
+        """The inode of the file followed (None until the follower reported it)."""
+        self._head: bytearray | None = bytearray()
+        """The file's first bytes as received (up to HEAD), when it was followed from 0."""
+        self._head_known = (0, sha256(b""))
+        """(k, sha256) of the first k bytes, when the follow started past them."""
         self.attempt = 0
+        self.starts = 0
+        """Follower commands started (one per connection, plus one per rotation)."""
+        self.noticed: list[tuple[str, str]] = []
+        """Each rotation noticed, as (``live`` or ``resume``, its marker): one marker each."""
         self.state = StreamState(CONNECTING)
         self._on_state = on_state
         self._backoff = backoff or Backoff()
@@ -148,37 +188,82 @@ class RemoteTail:
         if self._on_state is not None:
             self._on_state(state)
 
+    def _identity(self) -> tuple[int, str]:
+        if self._head is not None:
+            return len(self._head), sha256(bytes(self._head))
+        return self._head_known
+
     def tail_command(self) -> str:
-        """The remote command that streams the file from :attr:`offset`."""
-        return f"tail -c +{self.offset + 1} -F -- {shlex.quote(self.path)}"
+        """The remote command that checks the file's identity and follows it (one command)."""
+        size, digest = self._identity()
+        return follower_command(self.path, self.offset, self.inode, size, digest)
 
-    async def _check_remote(self) -> bool:
-        """Restart from 0 with a marker if the remote file shrank or was replaced.
+    def _forget(self, marker: str, how: str) -> None:
+        """The file followed is gone (rotated or removed): mark it and start over at 0."""
+        self.spool.mark(marker)
+        self.noticed.append((how, marker))
+        self.offset = 0
+        self.inode = None
+        self._head = bytearray()
 
-        Returns False when the file does not exist (yet): ``tail -F`` will wait for it.
-        """
-        quoted = shlex.quote(self.path)
-        result = await self.node.run(
-            f"stat -L -c '%s %i' -- {quoted} || {{ [ -e {quoted} ] || echo missing; }}",
-            timeout=30,
-        )
-        fields = (result.stdout or "").split()
-        if fields == ["missing"]:
-            if self.offset:
-                self.spool.mark("── remote file was removed; following it from its start ──")
-                self.offset = 0
-                self.inode = None
-            return False
-        if result.exit_status != 0 or len(fields) != 2 or not all(f.isdigit() for f in fields):
-            return True  # cannot tell: let tail report what it finds
-        size, inode = int(fields[0]), int(fields[1])
-        replaced = self.inode is not None and inode != self.inode
-        if self.offset and (size < self.offset or replaced):
-            why = "was replaced" if replaced else "was truncated"
-            self.spool.mark(f"── remote file {why}; restarting from its start ──")
-            self.offset = 0
-        self.inode = inode
-        return True
+    def _header(self, fields: list[str]) -> None:
+        """``H reason inode size start k sha256``: what the follower found at its start."""
+        reason, inode, _size, start, k, digest = fields
+        if reason == "truncated":
+            self._forget(MARK_TRUNCATED, "resume")
+        elif reason == "replaced":
+            self._forget(MARK_REPLACED, "resume")
+        self.inode = int(inode)
+        self.offset = int(start)
+        if self.offset == 0:
+            self._head = bytearray()
+        else:
+            self._head, self._head_known = None, (int(k), digest)
+        self._set_state(StreamState(CONNECTED))
+
+    def _line(self, text: str) -> bool:
+        """Act on one of the follower's lines; True when it ended on a rotation."""
+        tag, _, rest = text.partition(" ")
+        if tag == "H" and len(rest.split()) == 6:
+            self._header(rest.split())
+        elif tag == "W":
+            if self.offset or self.inode is not None:
+                self._forget(MARK_REMOVED, "resume")
+            self._set_state(StreamState(WAITING, path=self.path))
+        elif tag in ("T", "R", "G"):
+            self._forget({"T": MARK_TRUNCATED, "R": MARK_REPLACED, "G": MARK_REMOVED}[tag], "live")
+            return True
+        elif tag == "E":
+            raise FollowError(rest or f"cannot follow {self.path}")
+        elif tag != "K":
+            raise FollowError(f"unexpected output from the log follower: {text[:80]!r}")
+        return False
+
+    def _data(self, data: bytes) -> None:
+        self.spool.append(data)
+        self.offset += len(data)
+        if self._head is not None and len(self._head) < HEAD:
+            self._head += data[: HEAD - len(self._head)]
+        self.attempt = 0
+
+    async def _follow(self) -> bool:
+        """Run the follower once; True when it ended on a rotation (start again at once)."""
+        reader = FrameReader()
+        self.starts += 1
+        async for chunk in self.node.stream(self.tail_command(), chunk_size=self._chunk_size):
+            for kind, value in reader.feed(chunk):
+                if kind == "data":
+                    self._data(value)  # type: ignore[arg-type]
+                elif self._line(value):  # type: ignore[arg-type]
+                    return True
+            if self._stopped:
+                return False
+        status = self.node.last_exit_status
+        stderr = (getattr(self.node, "last_stderr", "") or "").strip().splitlines()
+        why = stderr[-1] if stderr else "no message"
+        if status == 127:
+            raise FollowError(f"python3 is needed on the node to follow logs ({why})")
+        raise FollowError(f"the log follower ended (exit status {status}): {why}")
 
     async def run(self) -> None:
         """Follow until :meth:`stop` is called or the task is cancelled."""
@@ -187,33 +272,22 @@ class RemoteTail:
             try:
                 self._set_state(StreamState(CONNECTING, attempt=self.attempt))
                 await self.node.connect()
-                exists = await self._check_remote()
-                if exists:
-                    self._set_state(StreamState(CONNECTED))
-                else:
-                    self._set_state(StreamState(WAITING, path=self.path))
-                async for chunk in self.node.stream(
-                    self.tail_command(), chunk_size=self._chunk_size
-                ):
-                    if self.state.status == WAITING:
-                        self._set_state(StreamState(CONNECTED))
-                    self.spool.append(chunk)
-                    self.offset += len(chunk)
-                    self.attempt = 0
-                    if self._stopped:
-                        break
+                if await self._follow():
+                    continue  # a rotation: the new file at once
                 if self._stopped:
                     break
-                reason = f"tail ended (exit status {self.node.last_exit_status})"
             except Exception as error:
-                if not _is_node_error(error) and not isinstance(error, OSError):
+                if not _is_node_error(error) and not isinstance(error, OSError | FollowError):
                     raise
                 reason = _error_message(error)
+                transport = getattr(error, "kind", "lost") in TRANSPORT or isinstance(
+                    error, OSError
+                )
             self.attempt += 1
             delay = self._backoff.delay(self.attempt)
             self._set_state(
                 StreamState(
-                    RECONNECTING,
+                    RECONNECTING if transport else RETRYING,
                     attempt=self.attempt,
                     retry_at=time.monotonic() + delay,
                     message=reason,

@@ -20,6 +20,7 @@ from redfix_tui.logs.tail import (
     ENDED,
     LOST,
     RECONNECTING,
+    RETRYING,
     WAITING,
     Node,
     RemoteCommandStream,
@@ -42,6 +43,7 @@ class LogPane(Vertical):
         & > #log-state.-connected { color: $success; }
         & > #log-state.-waiting { color: $warning; }
         & > #log-state.-reconnecting { color: $warning; text-style: bold; }
+        & > #log-state.-retrying { color: $error; text-style: bold; }
         & > #log-state.-ended { color: $text; text-style: bold; }
         & > #log-state.-lost { color: $error; text-style: bold; }
     }
@@ -149,6 +151,7 @@ class LogPane(Vertical):
             (CONNECTED, "-connected"),
             (WAITING, "-waiting"),
             (RECONNECTING, "-reconnecting"),
+            (RETRYING, "-retrying"),
             (ENDED, "-ended"),
             (LOST, "-lost"),
         ):
