@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console, Group
 from rich.text import Text
+from textual.app import App
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from redfix_tui.app import RedfixApp, create_app
 from redfix_tui.config import Config
@@ -27,8 +29,11 @@ from redfix_tui.junit import cli as junit_cli
 from redfix_tui.logs.ansi import sanitize
 from redfix_tui.safe_text import clean, is_clean, plain
 from redfix_tui.session import Session
+from redfix_tui.shellcmd import UnsafeValue
+from redfix_tui.widgets.choice_dialog import ChoiceDialog
+from redfix_tui.widgets.open_log import OpenLogDialog
 from redfix_tui.widgets.recipe_board import RecipeBoard
-from redfix_tui.widgets.rerun_dialogs import CancelConfirm
+from redfix_tui.widgets.rerun_dialogs import CancelConfirm, ClassifyDialog, RerunConfirm
 from tests.demo_session import serve_demo
 from tests.hostile_node import (
     C1_CSI,
@@ -256,3 +261,44 @@ def test_evidence_for_the_journal_carries_no_escape() -> None:
     assert junit.to_markdown().startswith("- `t::test_␛[/x]` (install␛, failed) → `boom␛ ")
     assert "`[/]␛2.0`" in recipe.to_markdown()
     assert "\na\nb␛\n" in log.to_markdown()
+
+
+class DialogApp(App[None]):
+    """An empty app to show one dialog at a time."""
+
+
+def hostile_dialogs() -> list[tuple[str, Screen]]:
+    """Every dialog, built with hostile node text in each of its fields."""
+
+    def build(tag: str) -> str:
+        raise UnsafeValue(f"tag {tag!r} is not a release tag")
+
+    return [
+        (
+            "rerun",
+            RerunConfirm(f"gitea{TITLE}[/x]", f"[b]bold[/b]{C1_CSI}", build, f"/t{OSC52}[/]"),
+        ),
+        ("cancel", CancelConfirm(f"gitea[/x]{ERASE}", 4242, f"[link=https://x]l[/link]{C1_OSC}")),
+        ("classify", ClassifyDialog(f"gitea[/]{C1_CSI}", "unknown", f"[/x]{OSC52}")),
+        ("choice", ChoiceDialog(f"pick [/x]{TITLE}", [("a", f"[b]bold[/b]{C1_CSI}")], "a")),
+        ("open log", OpenLogDialog(f"/tmp/[/]{OSC52}.log")),
+    ]
+
+
+async def test_every_dialog_shows_hostile_text_plainly() -> None:
+    """Rerun, stop, classify, choice and open-log dialogs: no crash, markup literal, no escape."""
+    app = DialogApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        for label, dialog in hostile_dialogs():
+            app.push_screen(dialog)
+            await until(pilot, lambda d=dialog: app.screen is d, label)
+            await pilot.pause()
+            painted = screen_text(app)
+            assert LEAKS.search(painted) is None, (label, painted)
+            for distinctive in DISTINCTIVE:
+                assert distinctive not in painted, (label, distinctive)
+            assert "␛" in painted, label
+            assert re.search(r"\[/x?\]|\[b\]bold\[/b\]|\[link=https://x\]l\[/link\]", painted)
+            app.pop_screen()
+            await pilot.pause()
+        assert app.is_running
