@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -119,3 +120,13 @@ def test_flattened_journal_list_says_so_and_unflatten_writes_beside_it(
     code, _, err = _run(["unflatten"], reference_journal)
     assert code == 1 and "not a flattened copy" in err
     assert not (reference_journal.parent / "JOURNAL-redfix.unflattened.md").exists()
+
+
+def test_fifo_journal_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "J.md"
+    os.mkfifo(path)
+    for argv in (["list"], ["add", "--title", "x"]):
+        code, out, err = _run(argv, path)
+        assert code == 1 and out == ""
+        assert err.count("\n") == 1 and f"{path} is a FIFO, not a regular file" in err
+    assert path.is_fifo()
