@@ -1,0 +1,45 @@
+"""The console stops after refused authentications and says so; ctrl+r tries again."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+from redfix_tui.app import create_app
+from redfix_tui.demo.server import new_client_key
+from redfix_tui.session import Session
+from tests.demo_session import serve_demo
+from tests.test_board_ui import board, until
+
+
+async def test_refused_key_stops_then_ctrl_r_retries(tmp_path: Path) -> None:
+    demo, config = await serve_demo(tmp_path / "node")
+    key_file = Path(config.node.client_keys[0])
+    right_key = key_file.read_bytes()
+    wrong, _ = new_client_key()
+    wrong.write_private_key(str(key_file))
+    config.board.refresh_seconds = 0.5
+    try:
+        session = Session(config, tmp_path / "J.md", "redfix")
+        session.open_log = "/tmp/redfix-none.log"  # a tail retrying too, as in the console
+        app = create_app(session)
+        expected = (
+            f"✘ down {session.host_label} — authentication refused for "
+            f"{getpass.getuser()}@{session.node.host} — fix the key, then ctrl+r to retry"
+        )
+
+        def bar() -> str:
+            return str(app.screen.query_one("NodeStatusBar").render())
+
+        async with app.run_test(size=(120, 30)) as pilot:
+            await until(pilot, lambda: session.node.auth_stopped)
+            await pilot.pause(4.0)  # refresh ticks and the tail's retries meanwhile
+            assert session.node.connects == 3
+            assert bar().startswith(expected), bar()
+            key_file.write_bytes(right_key)
+            await pilot.press("ctrl+r")
+            await until(pilot, lambda: board(app).row_count == 6)
+            assert bar().startswith(f"● connected {session.host_label}")
+            assert session.node.connects == 4
+    finally:
+        await demo.close()
