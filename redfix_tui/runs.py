@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shlex
 from datetime import UTC, datetime, timedelta
 
@@ -320,6 +321,9 @@ class RunControl:
         return stacks_clean(recipe, stacks, before)
 
 
+_NOT_FOUND = re.compile(r"([^\s:'\"]+)'?: (?:command )?not found|'([^']+)': No such file")
+
+
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
@@ -340,8 +344,9 @@ def stacks_clean(recipe: str, stacks: list[str], before: tuple[str, ...] | None)
 def command_problem(result: CommandResult) -> str:
     """One short line for a failed node command: ``docker not found``, or its first stderr line."""
     if result.exit_status == 127:
+        match = _NOT_FOUND.search(result.stderr)
         words = result.command.split()
-        tool = words[0].strip("'\"").rsplit("/", 1)[-1] if words else "command"
-        return f"{tool} not found"
+        tool = (match.group(1) or match.group(2)) if match else (words[0] if words else "command")
+        return f"{tool.strip(chr(39) + chr(34)).rsplit('/', 1)[-1]} not found"
     first = (result.stderr.strip().splitlines() or [f"exit status {result.exit_status}"])[0]
     return first[:120]

@@ -105,3 +105,16 @@ def reference_journal() -> Path:
 def flattened_journal() -> Path:
     """The reference journal with its line breaks lost (tests/data/…flattened.txt)."""
     return DATA / "JOURNAL-redfix.flattened.txt"
+
+
+@pytest.fixture
+def slow_sshd(sshd, ssh_files: SSHFiles):
+    """:func:`sshd` behind a proxy that delays each direction by 60 ms (a distant node); the
+    host key is pinned under the proxy's port too. Connect to ``slow_sshd.port``."""
+    from tests.sshd import LatencyProxy
+
+    proxy = LatencyProxy(sshd.port, delay=0.06).start()
+    with ssh_files.known_hosts.open("a") as handle:
+        handle.write(f"[127.0.0.1]:{proxy.port} {sshd.host_public_key}\n")
+    yield proxy
+    proxy.close()

@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Static
+from textual.worker import Worker
 
 from ..node import NodeError
 from ..recipes import RecipeStatus, age_text
@@ -75,6 +76,8 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
         self.tracker = Tracker(session.tracker_path)
         self.selected: str | None = None
         self._refresh_lock = asyncio.Lock()
+        self._refresh_worker: Worker[None] | None = None
+        self._refresh_again = False
         self._follow_timer: Timer | None = None
         self._following: str | None = None
         self._recipes_read_at = -float("inf")
@@ -142,10 +145,33 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
             self.follow_log(self.session.open_log)
         await self._refresh(recipes=True)
 
-    @work(group="refresh", exclusive=True, exit_on_error=False, name="node refresh")
-    async def refresh_node(self, recipes: bool = False) -> None:
-        """Re-read the node's state, and the recipes when due (or when ``recipes``)."""
+    def refresh_node(self, recipes: bool = False) -> Worker[None]:
+        """Re-read the node's state, and the recipes when due (or when ``recipes``).
+
+        A refresh under way is never cancelled by the next tick (on a slow or busy node a
+        refresh can take longer than the 2 s between ticks, and cancelling it each time would
+        mean no refresh ever completes); a tick is dropped instead, and a request for the
+        recipes (ctrl+r) runs once more, recipes included, after the refresh under way.
+        """
+        running = self._refresh_worker
+        if running is not None and not running.is_finished:
+            if recipes:
+                self._recipes_read_at = -float("inf")
+                self._refresh_again = True
+            return running
+        self._refresh_worker = self.run_worker(
+            self._refresh_job(recipes),
+            name="node refresh",
+            group="refresh",
+            exit_on_error=False,
+        )
+        return self._refresh_worker
+
+    async def _refresh_job(self, recipes: bool) -> None:
         await self._refresh(recipes=recipes)
+        while self._refresh_again:  # asked for while this one ran
+            self._refresh_again = False
+            await self._refresh()
 
     async def _refresh(self, *, recipes: bool = False) -> None:
         """One refresh. Recipes (every results.json and canonical, the latest tags) are re-read
