@@ -23,6 +23,7 @@ from redfix_tui.logs.tail import (
     StreamState,
 )
 from redfix_tui.node import NodeConnection, NodeError
+from tests.conftest import node_config_for
 
 FAST = Backoff(first=0.05, limit=0.2)
 
@@ -289,3 +290,48 @@ async def test_the_follower_failing_is_retrying_not_reconnecting(
     assert f"cannot read {log}: it is a directory" in tail.state.describe()
     assert tail.state.describe().startswith("RETRYING attempt 1, next try in")
     assert RECONNECTING not in {s.status for s in states}
+
+
+async def test_without_python3_it_follows_with_tail_and_says_so(ssh_files, tmp_path: Path) -> None:
+    import shutil
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("tail", "stat"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    server = LocalShellServer(
+        client_public_key=ssh_files.public_key, cwd=tmp_path, env={"PATH": str(bin_dir)}
+    )
+    await server.start()
+    ssh_files.known_hosts.write_text(server.known_hosts_line())
+    node = NodeConnection(node_config_for(ssh_files, server.port))
+    log = tmp_path / "plain.log"
+    log.write_bytes(b"1\n2\n")
+    spool = LogSpool()
+    tail = RemoteTail(node, str(log), spool, backoff=Backoff(first=0.3, limit=0.3))
+    task = asyncio.create_task(tail.run())
+    try:
+        await _wait_for(lambda: spool.complete_lines == 3)
+        with log.open("ab") as f:
+            f.write(b"3\n")
+        await _wait_for(lambda: spool.complete_lines == 4)
+        await server.drop_connections()
+        await _wait_for(lambda: tail.state.status == RECONNECTING)
+        with log.open("ab") as f:
+            f.write(b"4\n")
+        await _wait_for(lambda: spool.complete_lines == 5)
+        await server.drop_connections()
+        await _wait_for(lambda: tail.state.status == RECONNECTING)
+        log.write_bytes(b"new\n")
+        await _wait_for(lambda: spool.complete_lines == 7)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await node.close()
+        await server.close()
+    lines = [spool.read_line(i) for i in range(spool.line_count)]
+    spool.close()
+    assert "no python3 on the node" in lines[0] and tail.plain
+    assert lines[1:5] == ["1", "2", "3", "4"]
+    assert MARK_TRUNCATED in lines[5] and lines[6] == "new"

@@ -16,7 +16,9 @@ counted exactly. Every line reaches the spool exactly once, across drops and rot
 Rotation during a live follow is noticed by the follower (the old file is read to its end
 first) and handled the same way, with one marker. When the connection drops, the state is
 ``RECONNECTING`` (attempt n, next try in s) with exponential backoff; when the follower itself
-fails on a live connection (unreadable file, no python3), ``RETRYING`` with the reason. A
+fails on a live connection (an unreadable file), ``RETRYING`` with the reason. A node without
+python3 gets one marker saying so and the plain ``tail -c +N -F`` follow (rotation noticed only
+at a restart, as :meth:`RemoteTail._follow_plain` says). A
 command failing elsewhere never touches the tail. What cannot be helped: lines written to the
 old file after the last byte read and before a rotation that happens while disconnected are
 only in the rotated file; and a copytruncated file whose new first K bytes are identical to the
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shlex
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -141,6 +144,7 @@ class FollowError(Exception):
 MARK_TRUNCATED = "── log truncated (copytruncate): following from the start ──"
 MARK_REPLACED = "── log replaced: following the new file from its start ──"
 MARK_REMOVED = "── log removed: following it from its start when it appears ──"
+MARK_PLAIN = "── no python3 on the node: following with tail -F (a rotation may repeat lines) ──"
 
 
 class RemoteTail:
@@ -177,6 +181,8 @@ class RemoteTail:
         """Follower commands started (one per connection, plus one per rotation)."""
         self.noticed: list[tuple[str, str]] = []
         """Each rotation noticed, as (``live`` or ``resume``, its marker): one marker each."""
+        self.plain = False
+        """True when the node has no python3: ``tail -F`` without the exactly-once checks."""
         self.state = StreamState(CONNECTING)
         self._on_state = on_state
         self._backoff = backoff or Backoff()
@@ -261,9 +267,44 @@ class RemoteTail:
         status = self.node.last_exit_status
         stderr = (getattr(self.node, "last_stderr", "") or "").strip().splitlines()
         why = stderr[-1] if stderr else "no message"
-        if status == 127:
-            raise FollowError(f"python3 is needed on the node to follow logs ({why})")
+        if status == 127 and "python3" in why:
+            self.plain = True
+            self.spool.mark(MARK_PLAIN)
+            return True
         raise FollowError(f"the log follower ended (exit status {status}): {why}")
+
+    async def _follow_plain(self) -> bool:
+        """Without python3 on the node: ``stat`` (size, inode), then ``tail -c +N -F``.
+
+        A rotation noticed at a (re)start gets a marker; one during a live tail is followed by
+        ``tail -F`` itself without one, and may repeat or skip lines (hence :data:`MARK_PLAIN`).
+        """
+        quoted = shlex.quote(self.path)
+        result = await self.node.run(f"stat -L -c '%s %i' -- {quoted} 2>/dev/null", timeout=30)
+        fields = (result.stdout or "").split()
+        if len(fields) == 2 and all(field.isdigit() for field in fields):
+            size, inode = int(fields[0]), int(fields[1])
+            if self.inode is not None and inode != self.inode:
+                self._forget(MARK_REPLACED, "resume")
+            elif size < self.offset:
+                self._forget(MARK_TRUNCATED, "resume")
+            self.inode = inode
+            self._set_state(StreamState(CONNECTED))
+        else:
+            if self.offset or self.inode is not None:
+                self._forget(MARK_REMOVED, "resume")
+            self._set_state(StreamState(WAITING, path=self.path))
+        self.starts += 1
+        command = f"tail -c +{self.offset + 1} -F -- {quoted}"
+        async for chunk in self.node.stream(command, chunk_size=self._chunk_size):
+            if self.state.status != CONNECTED:
+                self._set_state(StreamState(CONNECTED))
+            self.spool.append(chunk)
+            self.offset += len(chunk)
+            self.attempt = 0
+            if self._stopped:
+                return False
+        raise FollowError(f"tail ended (exit status {self.node.last_exit_status})")
 
     async def run(self) -> None:
         """Follow until :meth:`stop` is called or the task is cancelled."""
@@ -272,7 +313,7 @@ class RemoteTail:
             try:
                 self._set_state(StreamState(CONNECTING, attempt=self.attempt))
                 await self.node.connect()
-                if await self._follow():
+                if await (self._follow_plain() if self.plain else self._follow()):
                     continue  # a rotation: the new file at once
                 if self._stopped:
                     break
