@@ -260,7 +260,8 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
             self.query_one(RecipeBoard).focus()
 
     def action_refresh(self) -> None:
-        """Refresh now, recipes included."""
+        """Refresh now, recipes included (and try again after refused authentications)."""
+        self.session.node.reset()
         self.refresh_node(recipes=True)
 
     # -- selection --------------------------------------------------------------------------
