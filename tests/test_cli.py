@@ -139,3 +139,19 @@ def test_invalid_utf8_body_file_and_stdin_behave_alike(tmp_path: Path) -> None:
         )
     assert from_file.stderr.replace(b"body.md", b"standard input") == from_stdin.stderr
     assert not journal.exists()
+
+
+def test_hoisted_options_for_log_and_double_dash() -> None:
+    from redfix_tui.cli import build_parser, hoist_global_options
+
+    args = build_parser().parse_args(["log", "cc-ci:/tmp/x.log", "--phase", "p2", "--config=c"])
+    hoist_global_options(args)
+    assert (args.args, args.phase, args.config, args.journal) == (
+        ["cc-ci:/tmp/x.log"],
+        "p2",
+        "c",
+        None,
+    )
+    args = build_parser().parse_args(["journal", "add", "--title", "t", "--", "--journal", "J"])
+    hoist_global_options(args)
+    assert args.journal is None and args.args == ["add", "--title", "t", "--", "--journal", "J"]

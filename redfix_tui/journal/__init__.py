@@ -1,4 +1,5 @@
-"""The phase journal: format model, flattened-copy reader, safe store, drafts and CLI.
+"""The phase journal: format model, body escaping, flattened-copy reader, locked safe store,
+drafts and CLI.
 
 Core package: never imports Textual.
 """
