@@ -120,6 +120,7 @@ class JournalStore:
         self.phase = phase
         self._base: str | None = None
         self._journal: Journal | None = None
+        self._notes: list[str] = []
 
     @property
     def real_path(self) -> Path:
@@ -202,7 +203,7 @@ class JournalStore:
     def _commit(self, change: Change) -> SaveResult:
         """Lock, then re-read, merge and write until the write lands on what was merged."""
         try:
-            self._notes: list[str] = []
+            self._notes = []
             with journal_lock(self.real_path, timeout=LOCK_SECONDS):
                 deadline = time.monotonic() + RETRY_SECONDS
                 while time.monotonic() < deadline:
@@ -225,7 +226,8 @@ class JournalStore:
                     f"journal {self.path} is on a read-only filesystem"
                 ) from exc
             raise JournalError(f"cannot write journal {self.path}: {exc}") from exc
-        raise JournalError(f"{self.path} keeps changing under us; nothing written, try again")
+        kept = "".join(f"; {note}" for note in self._notes)
+        raise JournalError(f"{self.path} keeps changing under us; nothing written, try again{kept}")
 
     def _write(self, snapshot: Snapshot | None, text: str) -> bool:
         """Write ``text`` if the file still is ``snapshot``; False if it changed meanwhile."""
