@@ -1,16 +1,18 @@
 """Reading many small files from the node in one command, whole and unambiguously framed.
 
 ``<dir>/*/<name>`` files (every run's ``results.json``, every recipe's ``canonical.json``) are
-listed NUL-separated, newest first, and sent as frames: a header ``F <size> <path>`` ended by a
-NUL, then exactly ``size`` bytes (``dd`` pads a file that shrank while being read with NULs and
-never sends more than ``size``). A file over the size limit is sent as ``B <size> <path>`` with
-no content. Names cannot hold a NUL and the content's length is announced before it, so neither a
-file name (a newline in it, say) nor a file's content can forge a frame boundary.
+sent in one stream: first the files over the size limit as ``B <size> <path>`` records, each
+ended by a NUL, then an empty record, then a tar archive of the others, newest first. Names
+cannot hold a NUL and tar frames each file by its size, so neither a file name (a newline in it,
+say) nor a file's content can forge a boundary; GNU tar pads a file that shrank while being read
+with NULs and never sends more of one that grew than its header says.
 """
 
 from __future__ import annotations
 
+import io
 import shlex
+import tarfile
 from dataclasses import dataclass
 
 from .node import NodeConnection
@@ -20,15 +22,6 @@ MAX_FILES = 400
 """How many of the newest files are read on each refresh."""
 BUDGET = 256 * 1024 * 1024
 """The most bytes one listing reads; newer files come first, the rest are reported as unread."""
-
-_SEND = (
-    'for e do t=${e#* }; n=${t%% *}; f=${t#* }; case $n in *[!0-9]*|"") continue;; esac; '
-    'if [ "$n" -gt "$0" ]; then printf "B %s %s\\0" "$n" "$f"; continue; fi; '
-    'printf "F %s %s\\0" "$n" "$f"; [ "$n" -gt 0 ] || continue; '
-    'dd if="$f" bs="$n" count=1 iflag=fullblock conv=sync,noerror 2>/dev/null '
-    '|| head -c "$n" /dev/zero; done'
-)
-"""Per file (``mtime size path``): the header, then exactly ``size`` bytes."""
 
 
 @dataclass
@@ -44,40 +37,49 @@ class NodeFile:
 
 
 def listing_command(directory: str, name: str, *, limit: int = MAX_BYTES) -> str:
-    """The command that sends ``<directory>/*/<name>`` as frames, newest first."""
+    """The command that sends ``<directory>/*/<name>``: big files' records, then a tar."""
+    find = (
+        f"find -L . -mindepth 2 -maxdepth 2 -name {shlex.quote(name)} -type f -size "
+        "{size}c -printf {format} 2>/dev/null"
+    )
     return (
         f"cd {shlex.quote(directory)} 2>/dev/null || exit 0; "
-        f"find -L . -mindepth 2 -maxdepth 2 -name {shlex.quote(name)} -type f "
-        "-printf '%T@ %s %P\\0' 2>/dev/null | sort -z -r -n | "
-        f"head -z -n {MAX_FILES} | xargs -0 -r sh -c {shlex.quote(_SEND)} {int(limit)}"
+        + find.format(size=f"+{int(limit)}", format="'B %s %P\\0'")
+        + f" | head -z -n {MAX_FILES}; printf '\\0'; "
+        + find.format(size=f"-{int(limit) + 1}", format="'%T@ %P\\0'")
+        + f" | sort -z -r -n | head -z -n {MAX_FILES} | cut -z -d ' ' -f 2- "
+        "| tar -c -f - --null --no-recursion -T - 2>/dev/null"
     )
 
 
-def parse_frames(data: bytes, *, limit: int = MAX_BYTES) -> list[NodeFile]:
-    """Split :func:`listing_command`'s output into files (a cut-off last frame is reported)."""
+def parse_listing(data: bytes, *, limit: int = MAX_BYTES) -> tuple[list[NodeFile], str]:
+    """Split :func:`listing_command`'s output into files: ``(files, problem)``.
+
+    ``problem`` is "" unless the stream ended early (the files read by then are returned).
+    """
     files: list[NodeFile] = []
     pos = 0
-    while pos < len(data):
+    while True:
         end = data.find(b"\0", pos)
         if end < 0:
-            break
-        header = data[pos:end].decode("utf-8", errors="replace")
-        kind, _, rest = header.partition(" ")
-        size_word, _, path = rest.partition(" ")
-        if kind not in ("F", "B") or not size_word.isdigit() or not path:
-            raise ValueError(f"unexpected frame header {header[:60]!r}")
-        size = int(size_word)
+            return files, "the listing ended before its archive" if data else ""
+        record = data[pos:end].decode("utf-8", errors="replace")
         pos = end + 1
-        if kind == "B":
-            files.append(NodeFile(path, size, None, too_big(path, size, limit)))
-            continue
-        content = data[pos : pos + size]
-        pos += size
-        if len(content) < size:
-            files.append(NodeFile(path, size, None, f"{path}: cut off after {len(content)} bytes"))
+        if not record:
             break
-        files.append(NodeFile(path, size, content))
-    return files
+        kind, _, rest = record.partition(" ")
+        size_word, _, path = rest.partition(" ")
+        if kind != "B" or not size_word.isdigit() or not path:
+            return files, f"unexpected record {record[:60]!r} in the listing"
+        files.append(NodeFile(path, int(size_word), None, too_big(path, int(size_word), limit)))
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data[pos:]), mode="r|") as archive:
+            for member in archive:
+                if member.isfile() and (stream := archive.extractfile(member)) is not None:
+                    files.append(NodeFile(member.name, member.size, stream.read()))
+    except (tarfile.TarError, EOFError) as exc:
+        return files, f"the listing's archive is cut off ({exc})"
+    return files, ""
 
 
 async def read_many(
@@ -85,23 +87,19 @@ async def read_many(
 ) -> tuple[list[NodeFile], str]:
     """Read ``<directory>/*/<name>`` whole: ``(files, problem)``.
 
-    ``problem`` is "" unless the listing went over ``budget`` bytes; the files read by then are
-    still returned.
+    ``problem`` is "" unless the listing went over ``budget`` bytes or came cut off; the files
+    read by then are still returned.
     """
     chunks: list[bytes] = []
     total = 0
-    over = False
     async for chunk in node.stream(listing_command(directory, name)):
         chunks.append(chunk)
         total += len(chunk)
         if total > budget:
-            over = True
-            break
-    files = parse_frames(b"".join(chunks))
-    if over:
-        files = [f for f in files if f.data is not None or "cut off" not in f.problem]
-        return files, (
-            f"{directory}: stopped after {size_text(budget)} of {name} files "
-            f"({len(files)} read); older ones were not read"
-        )
-    return files, ""
+            files, _ = parse_listing(b"".join(chunks))
+            return files, (
+                f"{directory}: stopped after {size_text(budget)} of {name} files "
+                f"({len(files)} read); older ones were not read"
+            )
+    files, problem = parse_listing(b"".join(chunks))
+    return files, f"{directory}: {problem}" if problem else ""

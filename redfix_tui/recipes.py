@@ -8,13 +8,17 @@ verdict per stage (from each run's ``results.json``).
 from __future__ import annotations
 
 import asyncio
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 
 from .config import Config
 from .node import NodeConnection, NodeError
 from .node_json import printable
-from .node_read import MAX_FILES, read_many
+from .node_read import MAX_FILES, NodeFile, read_many
 from .run_results import (
     STAGES,
     Canonical,
@@ -72,6 +76,8 @@ class RecipeSource:
         self.problems: list[str] = []
         """Problems of the last :meth:`load` that belong to no recipe on the board (a skipped
         name, a results.json naming no known recipe), each as one line."""
+        self._parsed: dict[tuple[str, str, bytes], Any] = {}
+        """The last load's parse of each file, by kind, path and content hash."""
 
     def _values(self) -> dict[str, str]:
         paths = self.config.paths
@@ -143,40 +149,63 @@ class RecipeSource:
         statuses = {
             name: RecipeStatus(name, latest_tag=tag) for name, tag in zip(names, tags, strict=True)
         }
-        for file in canon_files:
+        canonicals, results = await asyncio.to_thread(self._parse, canon_files, run_files)
+        for file, parsed in zip(canon_files, canonicals, strict=True):
             status = statuses.get(file.path.split("/")[0])
             if status is None:
                 continue
-            where = f"{paths.warm_root}/{file.path}"
-            canonical, problem = (
-                parse_canonical(file.data, where) if file.data is not None else (None, "")
-            )
+            canonical, problem = parsed or (None, "")
             status.canonical = canonical
             if problem or file.problem:
                 status.problems.append(printable(problem or f"{paths.warm_root}/{file.problem}"))
-        for file in run_files:
-            self._add_run(statuses, names, file.path.split("/")[0], file.data, file.problem)
+        for file, parsed in zip(run_files, results, strict=True):
+            self._add_run(statuses, names, file, parsed)
         return [statuses[name] for name in names]
+
+    def _parse(
+        self, canon_files: list[NodeFile], run_files: list[NodeFile]
+    ) -> tuple[list[Any], list[Any]]:
+        """Parse every file read (in a worker thread: a big node takes seconds), reusing the
+        last load's result for a file whose content is unchanged."""
+        paths = self.config.paths
+        previous, kept = self._parsed, {}
+
+        def parsed(kind: str, file: NodeFile, parse: Callable[[bytes], Any]) -> Any:
+            if file.data is None:
+                return None
+            key = (kind, file.path, hashlib.blake2b(file.data, digest_size=16).digest())
+            kept[key] = result = previous[key] if key in previous else parse(file.data)
+            return result
+
+        canonicals = [
+            parsed("canonical", f, partial(parse_canonical, name=f"{paths.warm_root}/{f.path}"))
+            for f in canon_files
+        ]
+        results = []
+        for file in run_files:
+            run_id = file.path.split("/")[0]
+            where = f"{paths.runs_root}/{run_id}"
+            parse = partial(read_results, run_id, where, name=f"{where}/results.json")
+            results.append(parsed("results", file, parse))
+        self._parsed = kept
+        return canonicals, results
 
     def _add_run(
         self,
         statuses: dict[str, RecipeStatus],
         names: list[str],
-        run_id: str,
-        data: bytes | None,
-        read_problem: str,
+        file: NodeFile,
+        parsed: tuple[RunSummary | None, str] | None,
     ) -> None:
         """Put one results.json into its recipe's sweep or isolation slot, or note its problem."""
         paths = self.config.paths
-        where = f"{paths.runs_root}/{run_id}/results.json"
-        summary, problem = (None, "") if data is None else read_results(run_id, "", data, where)
-        if summary is not None:
-            summary.path = f"{paths.runs_root}/{run_id}"
-        if read_problem:
-            problem = f"{paths.runs_root}/{read_problem}"
+        run_id = file.path.split("/")[0]
+        summary, problem = parsed or (None, "")
+        if file.problem:
+            problem = f"{paths.runs_root}/{file.problem}"
         problem = printable(problem)
         recipe = summary.recipe if summary is not None and summary.recipe else None
-        recipe = recipe or recipe_of(run_id, data, names)
+        recipe = recipe or recipe_of(run_id, file.data, names)
         status = statuses.get(recipe or "")
         if status is None:
             if problem and recipe is None:

@@ -121,17 +121,20 @@ def _tests(name: str, where: str, tests: Any, problems: list[str]) -> list[dict[
         return []
     kept = []
     for number, test in enumerate(tests):
-        here = f"{where}.tests[{number}]"
         if not isinstance(test, dict):
-            problems.append(wrong_type(name, here, test, "a test object"))
+            problems.append(wrong_type(name, f"{where}.tests[{number}]", test, "a test object"))
             continue
-        test = dict(test)
-        ms = test.get("ms")
-        if ms is not None and (not finite_number(ms) or not 0 <= ms <= MAX_MS):
+        ms, test_name = test.get("ms"), test.get("name")
+        ms_ok = ms is None or (finite_number(ms) and 0 <= ms <= MAX_MS)
+        if ms_ok and isinstance(test_name, str | None):
+            kept.append(test)  # sound: kept as it is (no copy for the thousands of tests)
+            continue
+        here, test = f"{where}.tests[{number}]", dict(test)
+        if not ms_ok:
             problems.append(wrong_type(name, f"{here}.ms", ms, "milliseconds (0 or more)"))
             test["ms"] = None
-        if not isinstance(test.get("name"), str | None):
-            problems.append(wrong_type(name, f"{here}.name", test["name"], "a test name"))
+        if not isinstance(test_name, str | None):
+            problems.append(wrong_type(name, f"{here}.name", test_name, "a test name"))
             test["name"] = None
         kept.append(test)
     return kept

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
+import tarfile
 import time
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from redfix_tui.node_json import (
     nesting_depth,
     printable,
 )
-from redfix_tui.node_read import listing_command, parse_frames
+from redfix_tui.node_read import listing_command, parse_listing
 
 
 def test_deep_nesting_is_refused_before_json_recurses() -> None:
@@ -92,29 +94,26 @@ def test_bom_and_describe() -> None:
     assert printable("a\nb\x1b[2J") == "a\\nb\\x1b[2J"
 
 
-def test_frames_cannot_be_forged_by_names_or_content() -> None:
-    forged = b"F 3 x/results.json\x00{}\nB 99 y/results.json\x00"
-    stream = (
-        b"F %d a\nb/results.json\x00" % len(forged)
-        + forged
-        + b"B 20000000 big/results.json\x00"
-        + b"F 0 empty/results.json\x00"
-        + b"F 10 cut/results.json\x00{}"
-    )
-    files = parse_frames(stream)
-    assert [f.path for f in files] == [
-        "a\nb/results.json",
-        "big/results.json",
-        "empty/results.json",
-        "cut/results.json",
+def test_listing_records_and_archive_are_parsed() -> None:
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        for name, content in [("a\nb/results.json", b"B 3 x\x00{}"), ("empty/results.json", b"")]:
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    stream = b"B 20000000 big/results.json\x00\x00" + archive.getvalue()
+    files, problem = parse_listing(stream)
+    assert problem == ""
+    assert [(f.path, f.data) for f in files] == [
+        ("big/results.json", None),
+        ("a\nb/results.json", b"B 3 x\x00{}"),
+        ("empty/results.json", b""),
     ]
-    assert files[0].data == forged
-    assert files[1].data is None
-    assert files[1].problem == "big/results.json is 19.1 MiB, over the 16 MiB limit"
-    assert files[2].data == b""
-    assert files[3].data is None and files[3].problem == "cut/results.json: cut off after 2 bytes"
-    with pytest.raises(ValueError, match="unexpected frame header"):
-        parse_frames(b"X 1 a\x00b")
+    assert files[0].problem == "big/results.json is 19.1 MiB, over the 16 MiB limit"
+    files, problem = parse_listing(stream[:545])  # inside the first file
+    assert [f.path for f in files] == ["big/results.json"] and "cut off" in problem
+    assert parse_listing(b"X 1 a\x00\x00")[1] == "unexpected record 'X 1 a' in the listing"
+    assert parse_listing(b"") == ([], "")
 
 
 def sh(command: str) -> bytes:
@@ -127,7 +126,7 @@ def test_listing_reads_whole_files_newest_first(tmp_path: Path) -> None:
     runs = tmp_path / "runs dir"
     files = {
         "old": b'{"a": 1}',
-        "new\nline": b"F 5 fake\x00" + b"x" * 300_000,
+        "new\nline": b"B 5 fake\x00\x00" + b"x" * 300_000,
         "empty": b"",
         "huge": b"y" * 2000,
     }
@@ -139,17 +138,18 @@ def test_listing_reads_whole_files_newest_first(tmp_path: Path) -> None:
     (runs / "no-results").mkdir()
     (runs / "deeper" / "x").mkdir(parents=True)
     (runs / "deeper" / "x" / "results.json").write_text("{}")
-    read = parse_frames(sh(listing_command(str(runs), "results.json", limit=1000)), limit=1000)
-    assert [f.path for f in read] == [
-        "huge/results.json",
-        "empty/results.json",
-        "new\nline/results.json",
-        "old/results.json",
-    ]
+    read, problem = parse_listing(
+        sh(listing_command(str(runs), "results.json", limit=1000)), limit=1000
+    )
+    assert problem == ""
+    # The files over the limit first (as records), then the others newest first.
+    assert sorted(f.path for f in read[:2]) == ["huge/results.json", "new\nline/results.json"]
+    assert [f.path for f in read[2:]] == ["empty/results.json", "old/results.json"]
     by_path = {f.path.split("/")[0]: f for f in read}
     assert by_path["huge"].data is None and "over the 1000 bytes limit" in by_path["huge"].problem
     assert by_path["new\nline"].data is None  # 300,009 bytes, over this test's limit
     assert by_path["empty"].data == b"" and by_path["old"].data == b'{"a": 1}'
-    whole = parse_frames(sh(listing_command(str(runs), "results.json")))
-    assert {f.path.split("/")[0]: f.data for f in whole}["new\nline"] == files["new\nline"]
+    whole, problem = parse_listing(sh(listing_command(str(runs), "results.json")))
+    assert problem == "" and [f.path.split("/")[0] for f in whole] == list(files)[::-1]
+    assert [f.data for f in whole] == list(files.values())[::-1]
     assert sh(listing_command(str(tmp_path / "missing"), "results.json")) == b""

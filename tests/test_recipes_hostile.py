@@ -209,3 +209,19 @@ async def test_console_marks_each_bad_recipe(tmp_path: Path, ssh_files: SSHFiles
             assert bar.problem.endswith("(+1 more)")
     finally:
         await server.close()
+
+
+async def test_reload_reuses_unchanged_files_and_rereads_changed_ones(served) -> None:
+    connection, config, node = served
+    source = RecipeSource(connection, config)
+    first = {s.name: s for s in await source.load()}
+    _rewrite(
+        node.runs_root / SWEEP.format("mumble") / "results.json",
+        lambda d: d.update(stages=[{"name": "install", "status": "failed", "tests": []}]),
+    )
+    second = {s.name: s for s in await source.load()}
+    assert second["mattermost-lts"].sweep is first["mattermost-lts"].sweep  # not parsed again
+    assert second["mumble"].problems == [] and second["mumble"].sweep.stages == {
+        "install": "failed"
+    }
+    assert second["gitea"].problems == first["gitea"].problems != []
