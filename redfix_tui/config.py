@@ -60,8 +60,10 @@ class PathsConfig:
 class CommandsConfig:
     """Shell command templates run on the node.
 
-    ``{recipe}``, ``{tag}``, ``{log}``, ``{harness}``, ``{runs_root}``, ``{warm_root}`` and
-    ``{path}`` are replaced by validated, shell-quoted values; any other brace is left alone.
+    ``{harness}``, ``{runs_root}`` and ``{warm_root}`` (and ``{recipe}`` in ``latest_tag``;
+    ``{recipe}``, ``{tag}`` and ``{log}`` in ``checkout`` and ``rerun``) are replaced by
+    validated, shell-quoted values (see :data:`TEMPLATE_PLACEHOLDERS`); any other brace is left
+    alone.
     """
 
     recipes: str = "find {harness}/tests/ -mindepth 1 -maxdepth 1 -xtype d -printf '%f\\0'"
@@ -360,8 +362,9 @@ def starter_toml() -> str:
     """Return a starter config holding every key at its default, with a header comment."""
     header = (
         "# redfix-tui configuration. Every key is shown at its default; see README.md.\n"
-        "# Command templates: {recipe} {tag} {log} {harness} {runs_root} {warm_root} {path}\n"
-        "# are replaced by validated, shell-quoted values.\n\n"
+        "# Command templates: {harness} {runs_root} {warm_root} everywhere, {recipe} in\n"
+        "# latest_tag, {recipe} {tag} {log} in checkout and rerun are replaced by validated,\n"
+        "# shell-quoted values; rerun_log and rerun_state may use {recipe}.\n\n"
     )
     return header + tomli_w.dumps(Config().to_dict())
 
