@@ -96,7 +96,7 @@ async def read_many(
         chunks.append(chunk)
         total += len(chunk)
         if total > budget:
-            files, _ = parse_listing(b"".join(chunks))
+            files, _ = parse_listing(b"".join(chunks)[:budget])
             return files, (
                 f"{directory}: stopped after {size_text(budget)} of {name} files "
                 f"({len(files)} read); older ones were not read"

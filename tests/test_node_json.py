@@ -22,7 +22,7 @@ from redfix_tui.node_json import (
     nesting_depth,
     printable,
 )
-from redfix_tui.node_read import listing_command, parse_listing
+from redfix_tui.node_read import listing_command, parse_listing, read_many
 
 
 def test_deep_nesting_is_refused_before_json_recurses() -> None:
@@ -153,3 +153,23 @@ def test_listing_reads_whole_files_newest_first(tmp_path: Path) -> None:
     assert problem == "" and [f.path.split("/")[0] for f in whole] == list(files)[::-1]
     assert [f.data for f in whole] == list(files.values())[::-1]
     assert sh(listing_command(str(tmp_path / "missing"), "results.json")) == b""
+
+
+async def test_read_many_stops_at_its_budget(node, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    for number in range(6):
+        path = runs / f"run{number}" / "results.json"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"[" + b"0," * 4000 + b"0]")
+        os.utime(path, (1_700_000_000 + number, 1_700_000_000 + number))
+    files, problem = await read_many(node, str(runs), "results.json")
+    assert problem == "" and [f.path for f in files] == [
+        f"run{n}/results.json" for n in reversed(range(6))
+    ]
+    files, problem = await read_many(node, str(runs), "results.json", budget=20_000)
+    assert 1 <= len(files) < 6 and files[0].path == "run5/results.json"
+    assert all(f.data == b"[" + b"0," * 4000 + b"0]" for f in files)
+    assert problem == (
+        f"{runs}: stopped after 19 KiB of results.json files ({len(files)} read); "
+        "older ones were not read"
+    )
