@@ -77,7 +77,7 @@ def parse_listing(data: bytes, *, limit: int = MAX_BYTES) -> tuple[list[NodeFile
             for member in archive:
                 if member.isfile() and (stream := archive.extractfile(member)) is not None:
                     files.append(NodeFile(member.name, member.size, stream.read()))
-    except (tarfile.TarError, EOFError) as exc:
+    except (tarfile.TarError, EOFError, ValueError) as exc:  # ValueError: a name not decodable
         return files, f"the listing's archive is cut off ({exc})"
     return files, ""
 

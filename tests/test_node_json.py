@@ -153,6 +153,16 @@ def test_listing_reads_whole_files_newest_first(tmp_path: Path) -> None:
     assert problem == "" and [f.path.split("/")[0] for f in whole] == list(files)[::-1]
     assert [f.data for f in whole] == list(files.values())[::-1]
     assert sh(listing_command(str(tmp_path / "missing"), "results.json")) == b""
+    # A name that is not UTF-8 is read too; its path is escaped when printed.
+    odd = os.path.join(os.fsencode(runs), b"bad-\xff\x1b[2J")
+    os.mkdir(odd)
+    with open(os.path.join(odd, b"results.json"), "wb") as out:
+        out.write(b"{}")
+    read, problem = parse_listing(sh(listing_command(str(runs), "results.json")))
+    assert problem == "" and len(read) == 5
+    strange = [f for f in read if f.path.startswith("bad-")]
+    assert len(strange) == 1 and strange[0].data == b"{}"
+    assert printable(strange[0].path) == "bad-\\udcff\\x1b[2J/results.json"
 
 
 async def test_read_many_stops_at_its_budget(node, tmp_path: Path) -> None:
