@@ -165,6 +165,11 @@ def test_canonical() -> None:
     assert problem == "c.json: version is an integer (5), expected a string"
     canonical, problem = parse_canonical(b'["1.0"]', "c.json")
     assert canonical is None and problem == "c.json: a list, expected a JSON object"
+    canonical, problem = parse_canonical(b'{"version": ' + b"[" * 100_000, "c.json")
+    assert canonical is None and problem == "c.json: nested deeper than 64 levels"
+    canonical, problem = parse_canonical(b'{"version": "1", "ts": NaN}', "c.json")
+    assert canonical is not None and canonical.version == "1" and canonical.ts is None
+    assert problem == "c.json: NaN is not a number; treated as absent"
 
 
 def test_recipe_of_an_unreadable_file() -> None:
