@@ -156,3 +156,17 @@ async def test_a_missing_file_is_named(missing: str, ssh_files: SSHFiles, tmp_pa
     )
     assert info.value.kind == "config"
     assert connection.connects == 0
+
+
+async def test_changed_key_in_a_hashed_known_hosts(
+    sshd, ssh_files: SSHFiles, tmp_path, monkeypatch
+) -> None:
+    """Debian hashes known_hosts (HashKnownHosts yes): the changed entry is still found."""
+    import subprocess
+
+    config, used = _setup(tmp_path, monkeypatch, sshd, ssh_files, "name", "home", _other_key_text())
+    subprocess.run(["ssh-keygen", "-q", "-H", "-f", str(used)], check=True, capture_output=True)
+    assert "localhost" not in used.read_text()
+    with pytest.raises(NodeError) as info:
+        await NodeConnection(config).connect()
+    assert f"CHANGED (not the one in {used} line 2): possible attack" in info.value.message
