@@ -259,10 +259,10 @@ class RunControl:
         summary = None
         if read.ok:
             summary, problem = read_results(paths.manual_run_id, results, read.stdout, results)
+            if summary is not None and summary.recipe != state.recipe:
+                summary, problem = None, ""  # another recipe's run: not this one's problem
             if problem:
                 outcome.problems.append(problem + ("; verdicts from JUnit" if not summary else ""))
-            if summary is not None and summary.recipe != state.recipe:
-                summary = None
         started = state.started_at
         fresh = summary is not None and (
             summary.finished is None

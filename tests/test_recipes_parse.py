@@ -185,3 +185,27 @@ def test_status_problem_is_one_line() -> None:
     assert status.problem == ""
     status.problems += ["a: bad", "b: worse"]
     assert status.problem == "a: bad (+1 more)"
+
+
+async def test_rerun_outcome_reads_results_json_defensively() -> None:
+    from redfix_tui.config import Config
+    from redfix_tui.node import CommandResult
+    from redfix_tui.runs import RunControl
+    from tests.test_runs_outcome import FakeNode, state
+
+    async def outcome(text: str):
+        node = FakeNode(results=CommandResult("cat", text, "", 0))
+        return await RunControl(node, Config()).outcome(state())  # type: ignore[arg-type]
+
+    deep = await outcome('{"recipe": "discourse", "stages": ' + "[" * 100_000)
+    assert deep.source == "junit" and deep.problems == [
+        "/var/lib/cc-ci-runs/manual/results.json: nested deeper than 64 levels; verdicts from JUnit"
+    ]
+    nan = json.dumps(results(finished="2026-06-18T00:09:00Z")).replace("1500", "NaN")
+    kept = await outcome(nan)
+    assert kept.source == "results.json" and kept.stages["upgrade"] == "failed"
+    assert kept.problems == [
+        "/var/lib/cc-ci-runs/manual/results.json: NaN is not a number; treated as absent"
+    ]
+    other = await outcome(nan.replace('"discourse"', '"gitea"'))
+    assert other.source == "junit" and other.problems == []  # another recipe's run
