@@ -125,6 +125,10 @@ class NodeConnection:
         self.connects = 0
         """Connection attempts that reached the network (for tests and diagnostics)."""
         self._user = config.username or default_username()
+        self._attempt = 0
+        """Connection attempts made, to tell callers that waited during one."""
+        self._failure_error: NodeError | None = None
+        """The last attempt's error (None after a success)."""
 
     # -- connection -------------------------------------------------------------------------
 
@@ -191,10 +195,17 @@ class NodeConnection:
         return options
 
     async def connect(self) -> None:
-        """Open the connection (a no-op when already connected); raise :class:`NodeError`."""
+        """Open the connection (a no-op when already connected); raise :class:`NodeError`.
+
+        Callers that waited while an attempt failed share its error: a burst of commands
+        costs one attempt, not one each.
+        """
+        attempt = self._attempt
         async with self._lock:
             if self.is_connected:
                 return
+            if attempt != self._attempt and self._failure_error is not None:
+                raise NodeError(self._failure_error.message, kind=self._failure_error.kind)
             if self.auth_stopped:
                 error = NodeError(self._auth_message(), kind="auth")
                 self._notify("down", error.message)
@@ -213,8 +224,12 @@ class NodeConnection:
                 error = self._explain(exc, check)
                 if error.kind == "auth":
                     self.auth_failures += 1
+                self._attempt += 1
+                self._failure_error = error
                 self._notify("down" if error.kind in DOWN_KINDS else "lost", error.message)
                 raise error from None
+            self._attempt += 1
+            self._failure_error = None
             self.auth_failures = 0
             self._conn = conn
             self._notify("connected", f"connected to {self.host_label}")

@@ -114,3 +114,18 @@ async def test_connection_refused_and_unknown_host(ssh_files: SSHFiles) -> None:
     with pytest.raises(NodeError, match="unknown host") as info:
         await NodeConnection(node_config_for(ssh_files, 22, host="no-such-host.invalid")).connect()
     assert info.value.kind == "host"
+
+
+async def test_a_burst_of_commands_costs_one_failed_attempt(
+    ssh_server: LocalShellServer, ssh_files: SSHFiles
+) -> None:
+    from redfix_tui.demo.server import new_client_key
+
+    key, _public = new_client_key()
+    key.write_private_key(str(ssh_files.client_key))
+    connection = NodeConnection(node_config_for(ssh_files, ssh_server.port))
+    results = await asyncio.gather(
+        *(connection.run(f"echo {i}") for i in range(5)), return_exceptions=True
+    )
+    assert all(isinstance(r, NodeError) and r.kind == "auth" for r in results)
+    assert connection.connects == 1 and connection.auth_failures == 1
