@@ -43,3 +43,27 @@ async def test_refused_key_stops_then_ctrl_r_retries(tmp_path: Path) -> None:
             assert session.node.connects == 4
     finally:
         await demo.close()
+
+
+async def test_unknown_host_key_of_a_name_is_one_line_in_the_status_bar(tmp_path: Path) -> None:
+    """The host as a name (``localhost``) with an unknown key: the console says so and what to
+    do, instead of sitting at 'connecting' after a ValueError."""
+    demo, config = await serve_demo(tmp_path / "node")
+    known_hosts = Path(config.node.known_hosts)
+    known_hosts.write_text("")
+    config.node.host = "localhost"
+    try:
+        session = Session(config, tmp_path / "J.md", "redfix")
+        session.open_log = "/tmp/redfix-none.log"
+        app = create_app(session)
+        async with app.run_test(size=(200, 30)) as pilot:
+            bar = app.screen.query_one("NodeStatusBar")
+            await until(pilot, lambda: "✘ down" in str(bar.render()))
+            text = str(bar.render())
+            label = session.host_label
+            assert text.startswith(
+                f"✘ down {label} — host key of {label} is not in {known_hosts}: check the "
+                f"fingerprint out of band, then ssh-keyscan -p {demo.server.port} localhost >> "
+            ), text
+    finally:
+        await demo.close()
