@@ -133,7 +133,7 @@ async def test_rerun_from_the_board(demo, tmp_path: Path) -> None:
         assert discourse.isolation is not None and discourse.isolation.stages["upgrade"] == "failed"
         # The 2 s ticks while it ran read the node's state only; every results.json was read
         # once at start-up and once when the run ended (refresh_seconds is 30 here).
-        run_reads = [c for c in served.server.commands if "tar -c" in c and "results.json" in c]
+        run_reads = [c for c in served.server.commands if "find -L" in c and "results.json" in c]
         assert len(run_reads) == 2, run_reads
         entry = main.tracker.get("discourse")
         assert entry.isolation_run.startswith("manual 20")
