@@ -204,6 +204,8 @@ class RerunBook:
     async def _wrap_up(self, state: RerunState, followed: bool) -> WrapUp:
         runs = self._runs()
         outcome = await runs.outcome(state)  # only a lost connection raises
+        if self.following is None or self.following.recipe != state.recipe:
+            self.previous.pop(state.recipe, None)  # the next run's yardstick is this run
         wrap = WrapUp(state, outcome, followed, problems=list(outcome.problems))
         try:
             wrap.recorded = self._tracker().record_run(

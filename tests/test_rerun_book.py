@@ -103,6 +103,7 @@ async def test_follow_end_and_record(book: RerunBook, runs: FakeRuns, tracker: T
     for _ in range(3):
         assert book.observe(ended(state)).ended == []
     assert runs.calls == 1 and not book.busy
+    assert "discourse" not in book.previous  # the next rerun measures itself against this one
 
 
 async def test_wrap_up_survives_a_cancelled_caller_and_runs_once(
