@@ -22,9 +22,9 @@ from . import __version__
 from .error_log import one_line, record_error
 from .session import Session
 
-EXIT_DEADLINE_S = 1.5
+EXIT_DEADLINE_S = 1.3
 """A signalled console is gone this long after the signal, whatever its exit path does."""
-CLOSE_GRACE_S = 0.8
+CLOSE_GRACE_S = 0.6
 """How long a signalled console waits for its node session to close."""
 
 
