@@ -256,14 +256,16 @@ class RemoteTail:
         """Run the follower once; True when it ended on a rotation (start again at once)."""
         reader = FrameReader()
         self.starts += 1
-        async for chunk in self.node.stream(self.tail_command(), chunk_size=self._chunk_size):
-            for kind, value in reader.feed(chunk):
-                if kind == "data":
-                    self._data(value)  # type: ignore[arg-type]
-                elif self._line(value):  # type: ignore[arg-type]
-                    return True
-            if self._stopped:
-                return False
+        stream = self.node.stream(self.tail_command(), chunk_size=self._chunk_size)
+        async with contextlib.aclosing(stream):  # leaving early stops the follower at once
+            async for chunk in stream:
+                for kind, value in reader.feed(chunk):
+                    if kind == "data":
+                        self._data(value)  # type: ignore[arg-type]
+                    elif self._line(value):  # type: ignore[arg-type]
+                        return True
+                if self._stopped:
+                    return False
         status = self.node.last_exit_status
         stderr = (getattr(self.node, "last_stderr", "") or "").strip().splitlines()
         why = stderr[-1] if stderr else "no message"
@@ -296,14 +298,16 @@ class RemoteTail:
             self._set_state(StreamState(WAITING, path=self.path))
         self.starts += 1
         command = f"tail -c +{self.offset + 1} -F -- {quoted}"
-        async for chunk in self.node.stream(command, chunk_size=self._chunk_size):
-            if self.state.status != CONNECTED:
-                self._set_state(StreamState(CONNECTED))
-            self.spool.append(chunk)
-            self.offset += len(chunk)
-            self.attempt = 0
-            if self._stopped:
-                return False
+        stream = self.node.stream(command, chunk_size=self._chunk_size)
+        async with contextlib.aclosing(stream):
+            async for chunk in stream:
+                if self.state.status != CONNECTED:
+                    self._set_state(StreamState(CONNECTED))
+                self.spool.append(chunk)
+                self.offset += len(chunk)
+                self.attempt = 0
+                if self._stopped:
+                    return False
         raise FollowError(f"tail ended (exit status {self.node.last_exit_status})")
 
     async def run(self) -> None:
