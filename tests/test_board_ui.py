@@ -83,6 +83,7 @@ async def test_rerun_from_the_board(demo, tmp_path: Path) -> None:
         await until(pilot, lambda: isinstance(app.screen, RerunConfirm))
         dialog = app.screen
         expected = main.session.runs.build_command("discourse", TAG)
+        await until(pilot, lambda: dialog.command != "", 5)  # filled in once the tag is set
         assert dialog.command == expected
         assert str(dialog.query_one("#command").render()) == expected
         assert str(dialog.query_one("#log").render()) == main.session.runs.log_path("discourse")
