@@ -5,9 +5,15 @@ lines, report progress, and stop when a ``threading.Event`` is set. The pattern 
 regular expression matched against each line's raw text (escape sequences included), which is
 what ``grep -n -E`` sees: for the common ERE subset the line numbers found are identical.
 
-A line matches if the pattern matches somewhere inside that line alone. Each block of lines is
-searched as one string (compiled with ``re.MULTILINE``) so rare matches cost little; a hit that
-runs across a line break is re-checked against its own line.
+A line matches if the pattern matches somewhere inside that line alone. The spool is read in
+blocks of whole lines of about ``BLOCK_BYTES``, each searched in one regex pass (compiled with
+``re.MULTILINE``) so rare matches cost little; line numbers come from counting newlines up to
+each hit, and a hit that runs across a line break is re-checked against its own line.
+
+A block of pure ASCII is searched as bytes, without decoding, when the pattern means the same
+on ASCII bytes as on ASCII text (:mod:`redfix_tui.logs.byteregex`; case-insensitive patterns
+run case-sensitively over the lower-cased block, several times faster); any other block is
+decoded (invalid UTF-8 becoming U+FFFD) and searched as text. Both give the same lines.
 """
 
 from __future__ import annotations
@@ -17,12 +23,14 @@ import threading
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import AnyStr
 
 from redfix_tui.logs.ansi import decode
+from redfix_tui.logs.byteregex import BytesSearch, bytes_search
 from redfix_tui.logs.spool import LogSpool
 
-BLOCK_LINES = 16384
-"""Lines read and searched per step (one progress report per block)."""
+BLOCK_BYTES = 8 << 20
+"""About how many bytes are read and searched per step (whole lines; one step per block)."""
 
 
 def compile_pattern(pattern: str, *, ignore_case: bool = False) -> re.Pattern[str]:
@@ -34,8 +42,9 @@ def compile_pattern(pattern: str, *, ignore_case: bool = False) -> re.Pattern[st
         raise ValueError(f"bad regular expression {pattern!r}: {error}") from None
 
 
-def _match_lines(regex: re.Pattern[str], text: str, first_line: int) -> list[int]:
+def _match_lines(regex: re.Pattern[AnyStr], text: AnyStr, first_line: int) -> list[int]:
     """Return the numbers of lines in ``text`` (line ``first_line`` first) that match."""
+    newline = "\n" if isinstance(text, str) else b"\n"
     found: list[int] = []
     search = regex.search
     count = text.count
@@ -49,14 +58,14 @@ def _match_lines(regex: re.Pattern[str], text: str, first_line: int) -> list[int
             break
         hit = m.start()
         if hit > pos:
-            skipped = count("\n", pos, hit)
+            skipped = count(newline, pos, hit)
             if skipped:
                 line += skipped
-                pos = text.rfind("\n", pos, hit) + 1
-        end = find("\n", hit)
+                pos = text.rfind(newline, pos, hit) + 1
+        end = find(newline, hit)
         if end < 0:
             end = size
-        if hit == end and hit == size and hit > 0 and text[hit - 1] == "\n":
+        if hit == end and hit == size and hit > 0 and text[hit - 1 : hit] == newline:
             break  # an empty match after the final newline is not a line
         if m.end() <= end or search(text, pos, end) is not None:
             found.append(line)
@@ -65,10 +74,26 @@ def _match_lines(regex: re.Pattern[str], text: str, first_line: int) -> list[int
     return found
 
 
-def _block_text(spool: LogSpool, first: int, last: int) -> str:
-    start = spool.line_start(first)
-    end = spool.span(last - 1)[1]
-    return decode(spool.read_range_bytes(start, end))
+def _block_end(spool: LogSpool, first: int, total: int, block_bytes: int) -> int:
+    """The line after the last of a block of about ``block_bytes`` starting at ``first``."""
+    last = spool.line_at_offset(spool.line_start(first) + block_bytes)
+    return min(total, max(first + 1, last))
+
+
+def _search_block(
+    spool: LogSpool,
+    regex: re.Pattern[str],
+    as_bytes: BytesSearch | None,
+    first: int,
+    last: int,
+) -> list[int]:
+    """Matching lines among ``[first, last)``: one read, one pass (bytes when possible)."""
+    data = spool.read_range_bytes(spool.line_start(first), spool.span(last - 1)[1])
+    if as_bytes is not None and data.isascii():
+        if not as_bytes.may_match(data):
+            return []
+        return _match_lines(as_bytes.regex, as_bytes.subject(data), first)
+    return _match_lines(regex, decode(data), first)
 
 
 @dataclass
@@ -90,19 +115,25 @@ def search_spool(
     start: int = 0,
     stop: int | None = None,
     cancel: threading.Event | None = None,
-    block_lines: int = BLOCK_LINES,
+    block_bytes: int = BLOCK_BYTES,
+    block_lines: int | None = None,
 ) -> Iterator[SearchProgress]:
     """Search lines ``[start, stop)`` (default: all lines now in the spool), block by block.
 
-    Yields one :class:`SearchProgress` per block; stops early when ``cancel`` is set.
+    A block is about ``block_bytes`` of whole lines (at least one), and at most ``block_lines``
+    lines if given. Yields one :class:`SearchProgress` per block; stops early when ``cancel``
+    is set.
     """
     total = spool.line_count if stop is None else min(stop, spool.line_count)
+    as_bytes = bytes_search(regex)
     line = start
     while line < total:
         if cancel is not None and cancel.is_set():
             return
-        last = min(total, line + block_lines)
-        matches = _match_lines(regex, _block_text(spool, line, last), line)
+        last = _block_end(spool, line, total, block_bytes)
+        if block_lines is not None:
+            last = min(last, line + block_lines)
+        matches = _search_block(spool, regex, as_bytes, line, last)
         line = last
         yield SearchProgress(line, total, matches)
 
