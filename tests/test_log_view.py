@@ -348,3 +348,18 @@ async def test_pane_says_it_waits_for_a_log_that_does_not_exist_yet(node, tmp_pa
             await pilot.pause(0.02)
         assert pane.state_text == "CONNECTED" and state_line.has_class("-connected")
         assert "rerun started" in pane.log_view.render_line(0).text
+
+
+async def test_search_filter_and_jumps_before_any_log_say_so_and_keep_running() -> None:
+    app = EmptyPaneApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(LogView)
+        view.focus()
+        await pilot.press("slash", *"x", "enter")
+        await pilot.press("f", *"y", "enter")
+        await pilot.press("right_curly_bracket", "left_square_bracket")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert "no log to search yet" in messages and "no log to filter yet" in messages
+        assert app.is_running and view.match_lines == [] and view.filtered_lines is None

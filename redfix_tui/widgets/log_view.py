@@ -1,43 +1,102 @@
 """LogView: a Line-API view of a :class:`~redfix_tui.logs.spool.LogSpool` that follows, searches,
 filters and selects without ever holding the log in memory.
 
-Only visible lines are read from the spool and rendered (with a small cache of rendered lines).
-New data is noticed by a timer that compares the spool's version — at most one refresh per tick
-however fast lines arrive, and only a few a second while a flood pours in. Search, filter and
-marker scans over the whole spool run in thread workers.
+One widget, one job: show the spool. What it has found (search, filter, stage and failure
+markers) lives in a Textual-free :class:`~redfix_tui.logs.find.LogFinder`; the view drives it
+and paints what it holds.
 
-The widget is assembled from cohesive parts: :mod:`.log_follow` (new data, repaint pacing,
-follow/pause, the subtitle), :mod:`.log_render` (rendered lines and the Line API),
-:mod:`.log_find` (search, filter, jumps) and :mod:`.log_select` (selection, copy, evidence).
-This module holds the public face — CSS, bindings, reactives, messages — and navigation.
+* **Taking in new data.** A timer compares the spool's ``version`` a few dozen times a second;
+  new data leads to at most one repaint per tick however fast lines arrive. While lines pour in
+  faster than they can be read (more than a screenful between repaints: they scroll off unseen
+  anyway), repaints are spaced out — at most ``1 / flood_interval`` a second, fewer if painting
+  is slow — and only the last screen is rendered; the scrollbar, costly to draw, catches up every
+  ``SCROLLBAR_INTERVAL``. As soon as a tick finds no new data, or the stream ends (:meth:`flush`),
+  everything is brought up to date at once. Following keeps the view at the end; scrolling up
+  pauses (the border says how many lines arrived since) and reaching the end again, or End,
+  resumes. The border's subtitle carries line count, bytes, arrival rate and search/filter state.
+* **Rendering.** Only the rows on screen are rendered. A spool line becomes segments — SGR colours
+  kept, every other escape neutralised (:mod:`redfix_tui.logs.ansi`), failure/pass/banner
+  highlights, search matches, a ``… [+N bytes]`` marker on lines longer than ``MAX_LINE_BYTES`` —
+  kept in a small LRU. Ordinary lines take a fast path straight to segments; lines with tabs,
+  matches or a truncation marker go through a Rich ``Text``. Wrapped mode lays out a page at once.
+* **Search, filter, jumps.** Every scan over the whole spool runs in a named, grouped, exclusive
+  thread worker that writes into the finder's job (appending only); the view reads the counts on
+  its ticks, so the scan never waits for the UI. Progress is shown and posted (coalesced
+  messages) at most ``1 / PROGRESS_INTERVAL`` times a second; the end of a scan is shown at
+  once. While lines keep arriving, an active search or filter is kept current
+  ``EXTEND_BUDGET`` lines per repaint.
+* **Selection.** ``v`` anchors a range at the current line and the cursor keys extend it; ``y``
+  copies it (escapes removed) with OSC 52, ``e`` posts it as journal evidence.
 
-Line numbers in the public API (``goto_line``, messages, evidence) are 1-based, as shown.
+Line numbers in the public API (``goto_line``, messages, evidence) are 1-based, as shown;
+internally spool lines are 0-based.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
+import re
+import time
+from collections import deque
 from typing import ClassVar
 
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual import work
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.worker import Worker, get_current_worker
 
 from redfix_tui.evidence import LogEvidence
+from redfix_tui.logs.ansi import clean_to_text, plain_of, sanitize, styled_runs
+from redfix_tui.logs.ansi import strip as strip_escapes
+from redfix_tui.logs.find import LogFinder, MarkerKind, SearchJob
+from redfix_tui.logs.markers import classify
+from redfix_tui.logs.search import LineFilter, compile_pattern, search_spool
 from redfix_tui.logs.spool import LogSpool
 from redfix_tui.safe_text import plain
-from redfix_tui.widgets.log_find import EXTEND_BUDGET, LogFindMixin
-from redfix_tui.widgets.log_follow import TICK, LogFollowMixin
-from redfix_tui.widgets.log_render import MAX_LINE_BYTES, LogRenderMixin
-from redfix_tui.widgets.log_select import LogSelectMixin
 
 __all__ = ["EXTEND_BUDGET", "MAX_LINE_BYTES", "TICK", "LogView"]
 
+TICK = 1 / 30
+"""How often the view checks the spool for new data (seconds)."""
+FLOOD_INTERVAL = 0.125
+"""While lines pour in, the shortest time between repaints (seconds): at most 8 a second."""
+PAINT_BUDGET = 0.05
+"""While lines pour in, the share of the time the view's rendering may take."""
+MAX_PAINT_INTERVAL = 0.25
+"""While lines pour in, the longest wait between repaints (seconds)."""
+SCROLLBAR_INTERVAL = 0.5
+"""While lines pour in, how often the scrollbar is brought up to date (seconds)."""
+MAX_LINE_BYTES = 4096
+"""Longer lines are shown truncated, with a ``… [+N bytes]`` marker."""
+LINE_CACHE_SIZE = 512
+"""Rendered lines kept (about ten screens)."""
+EXTEND_BUDGET = 50_000
+"""Lines a repaint may scan to keep a search or filter up to date while following."""
+PROGRESS_INTERVAL = 0.1
+"""Shortest time between two progress updates (subtitle, ``LogView.Progress``) of a scan."""
+FILTER_STEP = 100_000
+"""Lines a filter scan examines between two cancellation/progress checks."""
 
-class LogView(
-    LogFollowMixin, LogRenderMixin, LogFindMixin, LogSelectMixin, ScrollView, can_focus=True
-):
+Content = tuple[list[Segment], int]
+"""A line's segments and their width in cells."""
+
+
+def _human_bytes(count: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} GB"
+
+
+class LogView(ScrollView, can_focus=True):
     """Show a spool's lines; follow, search, filter, jump, select; see the module docstring."""
 
     DEFAULT_CSS = """
@@ -91,6 +150,9 @@ class LogView(
         Binding("y", "copy", "Copy", id="log.copy"),
         Binding("e", "evidence", "Evidence", id="log.evidence"),
     ]
+
+    flood_interval: float = FLOOD_INTERVAL
+    """Shortest time between repaints while lines pour in (a class attribute to tune)."""
 
     follow: reactive[bool] = reactive(True, init=False)
     """At the bottom, showing new lines as they arrive (False: paused)."""
@@ -163,10 +225,33 @@ class LogView(
         self.spool: LogSpool | None = None
         self.source_label = ""
         self.host = host
-        self._anchor: int | None = None
-        self._reset_render()
-        self._reset_follow()
-        self._reset_find()
+        self.finder = LogFinder()
+        """Search, filter and marker state (Textual-free)."""
+        self.last_rendered_line = -1
+        """Highest spool line rendered so far since the last attach (benchmarks watch it)."""
+        self._anchor: int | None = None  # the fixed end of the marked range
+        # rendering
+        self._contents: LRUCache[tuple[int, int], Content] = LRUCache(LINE_CACHE_SIZE)
+        self._generation = 0
+        self._styles: dict[str, Style] = {}
+        self._wrap_page: tuple[tuple, list[Strip]] | None = None
+        self._max_width = 0
+        self._render_cost = 0.0
+        self._frame: tuple[int, int] | None = None
+        self._keep_lines = True
+        # taking in new data
+        self._seen_version = -1
+        self._tick_version = -1
+        self._rows = 0
+        self._lines_shown = 0
+        self._paused_at = 0
+        self._rate_samples: deque[tuple[float, int]] = deque(maxlen=64)
+        self._paint_cost = 0.0
+        self._last_sync = 0.0
+        self._scrollbar_synced = 0.0
+        self._scrollbar_lazy = False
+        self._scrollbar_stale = False
+        self._progress_shown = 0.0
         if spool is not None:
             self.attach(spool, source_label)
 
@@ -175,7 +260,7 @@ class LogView(
         self.spool = spool
         self.source_label = source_label
         self.border_title = plain(source_label)  # a path from the node: never markup
-        self._reset_find()
+        self.finder.reset()
         self._anchor = None
         self.cursor_line = None
         self._max_width = 0
@@ -187,41 +272,12 @@ class LogView(
         if self.is_mounted:
             self._poll()
 
+    # -- rows and navigation ---------------------------------------------------------------
+
     @property
     def row_count(self) -> int:
         """Rows shown: all lines, or the filtered ones."""
-        if self._filter is not None:
-            return len(self._filter.lines)
-        return self.spool.line_count if self.spool is not None else 0
-
-    def _row_line(self, row: int) -> int:
-        return self._filter.lines[row] if self._filter is not None else row
-
-    def _line_row(self, line: int) -> int:
-        """Row showing ``line`` (or the first row after it when filtered out)."""
-        if self._filter is None:
-            return line
-        return bisect_left(self._filter.lines, line)
-
-    # -- watchers --------------------------------------------------------------------------
-
-    def watch_show_line_numbers(self) -> None:
-        """Re-render with/without the gutter (line contents do not include it: kept)."""
-        self._repaint_rows()
-        if self.is_mounted:
-            self._sync_size()
-
-    def watch_wrap(self) -> None:
-        """Re-layout for wrapping."""
-        self._invalidate()
-        if self.is_mounted:
-            self._sync_size()
-
-    def watch_cursor_line(self) -> None:
-        """Repaint for the cursor."""
-        self._repaint_rows()
-
-    # -- navigation ------------------------------------------------------------------------
+        return self.finder.row_count(self.spool.line_count if self.spool is not None else 0)
 
     @property
     def current_line(self) -> int:
@@ -229,17 +285,15 @@ class LogView(
         if self.cursor_line is not None:
             return self.cursor_line
         row = min(round(self.scroll_y), max(0, self.row_count - 1))
-        return self._row_line(row) if self.row_count else 0
+        return self.finder.row_line(row) if self.row_count else 0
 
     def _show_line(self, line: int) -> None:
         """Put the cursor on spool ``line`` and scroll it into view (pausing follow)."""
-        if self._filter is not None:
-            row = self._line_row(line)
-            if row >= self.row_count or self._filter.lines[row] != line:
-                self.clear_filter()
+        if self.finder.hides(line):
+            self.clear_filter()
         self.follow = False
         self.cursor_line = line
-        row = self._line_row(line)
+        row = self.finder.line_row(line)
         height = self.scrollable_content_region.height
         if not (self.scroll_y <= row < self.scroll_y + height):
             self.scroll_to(y=max(0, row - height // 3), animate=False, immediate=True)
@@ -261,9 +315,9 @@ class LogView(
         self.scroll_to(y=0, animate=False, immediate=True)
 
     def _move_cursor(self, delta: int) -> None:
-        row = self._line_row(self.current_line) + delta
+        row = self.finder.line_row(self.current_line) + delta
         row = min(max(0, row), self.row_count - 1)
-        self._show_line(self._row_line(row))
+        self._show_line(self.finder.row_line(row))
         if self._anchor is not None:
             self._post_selection()
 
@@ -302,3 +356,639 @@ class LogView(
     def action_toggle_wrap(self) -> None:
         """Wrap long lines or not."""
         self.wrap = not self.wrap
+
+    def watch_show_line_numbers(self) -> None:
+        """Re-render with/without the gutter (line contents do not include it: kept)."""
+        self._repaint_rows()
+        if self.is_mounted:
+            self._sync_size()
+
+    def watch_wrap(self) -> None:
+        """Re-layout for wrapping."""
+        self._invalidate()
+        if self.is_mounted:
+            self._sync_size()
+
+    def watch_cursor_line(self) -> None:
+        """Repaint for the cursor."""
+        self._repaint_rows()
+
+    # -- taking in new data, following -----------------------------------------------------
+
+    def on_mount(self) -> None:
+        """Start the poll timer that notices new data."""
+        self.set_interval(TICK, self._poll, name="log-poll")
+        self._poll()
+
+    def _poll(self) -> None:
+        """Timer tick: take in new data, spacing repaints out while lines pour in."""
+        spool = self.spool
+        if spool is None:
+            return
+        if not spool.is_temporary:
+            spool.refresh()
+        now = time.monotonic()
+        version = spool.version
+        arriving = version != self._tick_version
+        self._tick_version = version
+        self._rate_samples.append((now, spool.byte_count))
+        if version == self._seen_version and self._rows == self.row_count:
+            # The rate settling, or a scan's progress (a few times a second: a repaint costs
+            # the scan's thread time).
+            if not self.finder.busy or now - self._progress_shown >= PROGRESS_INTERVAL:
+                self._progress_shown = now
+                self._update_subtitle(now)
+            return
+        height = self.scrollable_content_region.height or self.size.height
+        flooding = arriving and spool.line_count - self._lines_shown >= height
+        if flooding and now - self._last_sync < self._flood_interval():
+            return
+        self._take_in(now, flooding=flooding)
+
+    def _flood_interval(self) -> float:
+        """The time to leave between repaints during a flood."""
+        return min(MAX_PAINT_INTERVAL, max(self.flood_interval, self._paint_cost / PAINT_BUDGET))
+
+    def flush(self) -> None:
+        """Show what the spool holds now, without waiting for a tick (e.g. a stream ended)."""
+        if self.spool is not None and self.is_mounted:
+            self._take_in(time.monotonic())
+
+    def _take_in(self, now: float, *, flooding: bool = False) -> None:
+        """Bring size, scroll position, search/filter and subtitle up to the spool's state."""
+        spool = self.spool
+        assert spool is not None
+        self._seen_version = spool.version
+        self._lines_shown = spool.line_count
+        self._paint_cost = 0.7 * self._paint_cost + 0.3 * self._render_cost
+        self._render_cost = 0.0
+        self._wrap_page = None
+        self.finder.catch_up(spool, EXTEND_BUDGET)
+        self._last_sync = now
+        self._rows = self.row_count
+        # Lines painted while following a flood scroll away before they are shown again.
+        self._keep_lines = not (flooding and self.follow)
+        self._scrollbar_lazy = flooding and now - self._scrollbar_synced < SCROLLBAR_INTERVAL
+        try:
+            self._sync_size()
+        finally:
+            self._scrollbar_lazy = False
+        if not (flooding and now - self._scrollbar_synced < SCROLLBAR_INTERVAL):
+            self._scrollbar_synced = now
+            self._sync_scrollbar()
+        # The growing last line may have changed: repaint it.
+        self._forget_line(spool.line_count - 1)
+        self._forget_line(spool.line_count - 2)
+        self.refresh()
+        self._update_subtitle(now)
+
+    def _sync_size(self) -> None:
+        """Fit the virtual size to the rows taken in (new data waits for the poll) and, while
+        following, scroll to the end."""
+        rows = self._rows
+        height = self.scrollable_content_region.height or self.size.height
+        if self.wrap:
+            width = max(1, self.scrollable_content_region.width)
+            virtual = Size(width, rows + max(0, height - self._rows_fitting_at_end(rows, height)))
+        else:
+            virtual = Size(self._max_width + self._gutter_width(), rows)
+        if virtual != self.virtual_size:
+            self._set_virtual_size(virtual)
+        if self.follow:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        else:
+            self.set_class(True, "-paused")
+
+    def _set_virtual_size(self, virtual: Size) -> None:
+        """Change the scrollable size without a screen-wide layout (the view's own size does
+        not depend on it); only the scrollbars are brought up to date, if they need it."""
+        if not self.is_mounted or not self.size:
+            self.virtual_size = virtual
+            return
+        old = self.virtual_size
+        self.set_reactive(type(self).virtual_size, virtual)
+        room = self.scrollable_content_region.width
+        if old.height == virtual.height and max(old.width, virtual.width) <= room:
+            pass  # only the width changed, and no horizontal scrollbar either way
+        elif self._scrollbar_lazy:
+            self._scrollbar_stale = True
+        else:
+            self._scroll_update(virtual)
+        self.refresh()
+
+    def _sync_scrollbar(self) -> None:
+        """Bring the scrollbar up to date after repaints that left it behind."""
+        if self._scrollbar_stale:
+            self._scrollbar_stale = False
+            self._scroll_update(self.virtual_size)
+            if self.show_vertical_scrollbar:
+                self.vertical_scrollbar.position = self.scroll_y
+
+    def _update_subtitle(self, now: float) -> None:
+        spool = self.spool
+        if spool is None:
+            return
+        while len(self._rate_samples) > 2 and now - self._rate_samples[0][0] > 1.0:
+            self._rate_samples.popleft()
+        (t0, b0), (t1, b1) = self._rate_samples[0], self._rate_samples[-1]
+        rate = (b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
+        parts = [f"{spool.line_count:,} lines", _human_bytes(spool.byte_count)]
+        if rate > 0 and self.show_rate:
+            parts.append(f"{_human_bytes(rate)}/s")
+        parts.extend(self.finder.summary())
+        if not self.follow:
+            parts.insert(0, f"PAUSED — {self.pending_lines:,} new lines")
+        subtitle = " · ".join(parts)
+        if subtitle != self.border_subtitle:
+            self.border_subtitle = subtitle
+
+    @property
+    def pending_lines(self) -> int:
+        """Lines that arrived since following was paused."""
+        if self.follow or self.spool is None:
+            return 0
+        return max(0, self.spool.line_count - self._paused_at)
+
+    def watch_follow(self, follow: bool) -> None:
+        """Pause/resume: remember where we paused; scroll to the end on resume."""
+        if not follow:
+            self._paused_at = self.spool.line_count if self.spool is not None else 0
+        else:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        self.set_class(not self.follow, "-paused")
+        self._update_subtitle(time.monotonic())
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """Scrolling up pauses following; scrolling back to the very end resumes it."""
+        if self._scrollbar_lazy:
+            # Following a flood: the scrollbar catches up later (see _sync_scrollbar).
+            self._scrollbar_stale = True
+            if round(old_value) != round(new_value):
+                self.refresh()
+        else:
+            super().watch_scroll_y(old_value, new_value)
+        self._wrap_page = None
+        if new_value < old_value and new_value < self.max_scroll_y and self.follow:
+            self.follow = False
+        elif not self.follow and new_value >= self.max_scroll_y > old_value:
+            self.follow = True
+
+    def on_resize(self) -> None:
+        """Wrapped layout depends on the width."""
+        if self.wrap:
+            self._invalidate()
+        self._sync_size()
+
+    # -- rendering (Line API) --------------------------------------------------------------
+
+    def _style(self, name: str) -> Style:
+        """Component style ``name`` over the widget's own (``""``: the widget's), cached."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self.rich_style
+            if name:
+                style = style + self._component(name)
+            self._styles[name] = style
+        return style
+
+    def _component(self, name: str) -> Style:
+        """Component style ``name`` alone, cached until CSS changes."""
+        key = "!" + name
+        style = self._styles.get(key)
+        if style is None:
+            style = self._styles[key] = self.get_component_rich_style(name)
+        return style
+
+    def notify_style_update(self) -> None:
+        """CSS changed: drop cached styles and lines."""
+        super().notify_style_update()
+        self._styles = {}
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        """Forget every rendered line (highlights, gutter or styles changed) and repaint."""
+        self._generation += 1
+        self._contents.clear()
+        self._wrap_page = None
+        self.refresh()
+
+    def _forget_line(self, line: int) -> None:
+        """Drop one line's cached rendering (it may have grown)."""
+        self._contents.discard((line, self._generation))
+
+    def _repaint_rows(self) -> None:
+        """Repaint the rows (cursor, selection or gutter changed; line contents stay valid)."""
+        self._wrap_page = None
+        self.refresh()
+
+    def _gutter_width(self) -> int:
+        if not self.show_line_numbers or self.spool is None:
+            return 0
+        return len(str(max(1, self.spool.line_count))) + 1
+
+    def _content(self, line: int) -> Content:
+        """Segments of spool ``line`` with every style but the cursor's; no gutter, no padding."""
+        key = (line, self._generation)
+        cached = self._contents.get(key)
+        if cached is not None:
+            return cached
+        spool = self.spool
+        assert spool is not None
+        length = spool.line_length(line)
+        truncated = length > MAX_LINE_BYTES
+        clean = sanitize(spool.read_line(line, limit=MAX_LINE_BYTES if truncated else None))
+        plain_text = plain_of(clean)
+        kind = classify(plain_text)
+        base = self._style(f"log-view--{kind}" if kind else "")
+        regex = self.finder.regex
+        if truncated or "\t" in clean or (regex is not None and regex.search(plain_text)):
+            content = self._text_content(clean, base, length if truncated else 0)
+        else:
+            segments = [Segment(text, base + style) for text, style in styled_runs(clean)]
+            width = len(plain_text) if plain_text.isascii() else cell_len(plain_text)
+            content = (segments, width)
+        if content[1] > self._max_width and not self.wrap:
+            self._max_width = content[1]
+            self.call_later(self._sync_size)
+        if self._keep_lines and line < spool.complete_lines:
+            self._contents[key] = content
+        if line > self.last_rendered_line:
+            self.last_rendered_line = line
+        return content
+
+    def _text_content(self, clean: str, base: Style, truncated_length: int) -> Content:
+        """The slow path, through a Rich Text: tabs, search matches, the truncation marker."""
+        text = clean_to_text(clean)
+        regex = self.finder.regex
+        if regex is not None:
+            match_style = self._component("log-view--match")
+            for m in regex.finditer(text.plain):
+                if m.end() > m.start():
+                    text.stylize(match_style, m.start(), m.end())
+        if truncated_length:
+            text.append(
+                f" … [+{truncated_length - MAX_LINE_BYTES:,} bytes]",
+                self._component("log-view--truncated"),
+            )
+        segments = list(Segment.apply_style(text.render(self.app.console), base))
+        return segments, text.cell_len
+
+    def _line_strip(self, line: int) -> Strip:
+        """The full-width strip of spool ``line`` (styles, highlights; no gutter)."""
+        segments, width = self._content(line)
+        return Strip(segments, width)
+
+    def _wrapped(self, line: int) -> list[Strip]:
+        width = max(1, self.scrollable_content_region.width - self._gutter_width())
+        strip = self._line_strip(line)
+        if strip.cell_length <= width:
+            return [strip]
+        return list(strip.divide(range(width, strip.cell_length, width)))
+
+    def _rows_fitting_at_end(self, rows: int, height: int) -> int:
+        """How many of ``rows``, counted back from the last, fit in ``height`` lines (wrap)."""
+        used = fitted = 0
+        for row in range(rows - 1, -1, -1):
+            used += len(self._wrapped(self.finder.row_line(row)))
+            if used > height:
+                break
+            fitted += 1
+        return max(1, fitted)
+
+    def _frame_geometry(self) -> tuple[int, int]:
+        """Row width and gutter width (fixed while :meth:`render_lines` runs)."""
+        if self._frame is not None:
+            return self._frame
+        return self.scrollable_content_region.width, self._gutter_width()
+
+    def _decorate(self, line: int, segments: list[Segment], cells: int, first: bool) -> Strip:
+        """One screen row: gutter, content, padding to the width, cursor/selection on top."""
+        width, gutter = self._frame_geometry()
+        row: list[Segment] = []
+        if gutter:
+            number = f"{line + 1:>{gutter - 1}} " if first else " " * gutter
+            row.append(Segment(number, self._style("log-view--line-number")))
+        row.extend(segments)
+        pad = width - gutter - cells
+        if pad > 0:
+            row.append(Segment(" " * pad, self._style("")))
+        post: Style | None = None
+        if line == self.cursor_line:
+            post = self._component("log-view--cursor")
+        elif self._anchor is not None:
+            selected = self.selection
+            if selected is not None and selected[0] <= line <= selected[1]:
+                post = self._component("log-view--selection")
+        if post is not None:
+            row = list(Segment.apply_style(row, None, post))
+        return Strip(row, max(width, gutter))
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Render the rows in ``crop``, timing it (the follow logic paces repaints by it)."""
+        started = time.perf_counter()
+        self._frame = None
+        self._frame = self._frame_geometry()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+            self._render_cost += time.perf_counter() - started
+
+    def render_line(self, y: int) -> Strip:
+        """Render screen row ``y`` (Line API)."""
+        width, gutter = self._frame_geometry()
+        if self.spool is None:
+            return Strip.blank(width, self._style(""))
+        scroll_x, scroll_y = self.scroll_offset
+        if self.wrap:
+            return self._render_wrapped(y, scroll_y, width)
+        row = scroll_y + y
+        if row >= self.row_count:
+            return Strip.blank(width, self._style(""))
+        line = self.finder.row_line(row)
+        segments, cells = self._content(line)
+        room = width - gutter
+        if scroll_x or cells > room:
+            cropped = Strip(segments, cells).crop(scroll_x, scroll_x + room)
+            segments, cells = list(cropped), cropped.cell_length
+        return self._decorate(line, segments, cells, True)
+
+    def _render_wrapped(self, y: int, top: int, width: int) -> Strip:
+        key = (top, width, self._generation, self.row_count, self.cursor_line, self.selection)
+        if self._wrap_page is None or self._wrap_page[0] != key:
+            page: list[Strip] = []
+            height = self.scrollable_content_region.height
+            row = top
+            while len(page) < height and row < self.row_count:
+                line = self.finder.row_line(row)
+                for index, part in enumerate(self._wrapped(line)):
+                    page.append(self._decorate(line, list(part), part.cell_length, index == 0))
+                row += 1
+            self._wrap_page = (key, page)
+        page = self._wrap_page[1]
+        return page[y] if y < len(page) else Strip.blank(width, self._style(""))
+
+    # -- search ----------------------------------------------------------------------------
+
+    def action_find(self, mode: str) -> None:
+        """Ask the container for the search/filter input (``f`` again clears a filter)."""
+        if mode == "filter" and self.finder.filter is not None:
+            self.clear_filter()
+            return
+        self.post_message(self.FindRequested(self, mode))
+
+    def _compile(self, pattern: str, ignore_case: bool) -> re.Pattern[str] | None:
+        """``pattern`` compiled, or None after telling the operator why it is bad."""
+        try:
+            return compile_pattern(pattern, ignore_case=ignore_case)
+        except ValueError as error:
+            self.notify(str(error), severity="error")
+            return None
+
+    def search(self, pattern: str, *, ignore_case: bool | None = None) -> None:
+        """Highlight ``pattern`` everywhere and jump to the next match (smart case by default).
+
+        An empty pattern clears the search. A bad pattern is reported with ``notify``.
+        """
+        self.workers.cancel_group(self, "log-search")
+        if not pattern:
+            self.finder.clear_search()
+            self._invalidate()
+            return
+        if self.spool is None:
+            self.notify("no log to search yet", severity="warning")
+            return
+        if ignore_case is None:
+            ignore_case = pattern == pattern.lower()
+        regex = self._compile(pattern, ignore_case)
+        if regex is None:
+            return
+        job = self.finder.start_search(regex)
+        self._invalidate()
+        self._search_worker(job, self.current_line)
+
+    @work(thread=True, group="log-search", exclusive=True, name="log-search")
+    def _search_worker(self, job: SearchJob, origin: int) -> None:
+        """Scan the whole spool for ``job`` in large blocks, never waiting for the UI but to
+        jump to the first match after ``origin`` and, at the end, to show the final count."""
+        worker = get_current_worker()
+        spool = self.spool
+        assert spool is not None
+        job.total = spool.line_count
+        jumped = False
+        reported = time.monotonic()
+        for step in search_spool(spool, job.regex, cancel=worker.cancelled_event):
+            job.matches.extend(step.matches)
+            job.scanned = step.scanned
+            if not jumped and step.matches and step.matches[-1] >= origin:
+                jumped = True
+                self.app.call_from_thread(self._goto_match, origin, 1)
+            now = time.monotonic()
+            if now - reported >= PROGRESS_INTERVAL:
+                reported = now
+                self.post_message(self.Progress(self, "search", step.scanned, step.total))
+        if not worker.is_cancelled:
+            self.post_message(self.Progress(self, "search", job.scanned, job.total))
+            self.app.call_from_thread(self._search_done, job, jumped, origin)
+
+    def _search_done(self, job: SearchJob, jumped: bool, origin: int) -> None:
+        if not self.finder.finish_search(job):
+            return
+        self._update_subtitle(time.monotonic())
+        if not job.matches:
+            self.notify(f"no line matches /{job.regex.pattern}/", severity="warning")
+        elif not jumped:
+            self._goto_match(origin, 1)
+
+    @property
+    def match_lines(self) -> list[int]:
+        """0-based lines matching the current search (as found so far)."""
+        return list(self.finder.matches)
+
+    def _goto_match(self, origin: int, direction: int) -> None:
+        target = self.finder.match_from(origin, direction)
+        if target is not None:
+            self._show_line(target)
+
+    def action_next_match(self) -> None:
+        """Go to the next search match (wrapping around)."""
+        self._goto_match(self.current_line + 1, 1)
+
+    def action_previous_match(self) -> None:
+        """Go to the previous search match (wrapping around)."""
+        self._goto_match(self.current_line, -1)
+
+    def jump_to(self, pattern: str, *, ignore_case: bool = False) -> Worker[int | None]:
+        """Find the first line matching regex ``pattern`` (in a thread) and show it.
+
+        Returns the worker; its result is the 1-based line number, or None if not found.
+        """
+        regex = compile_pattern(pattern, ignore_case=ignore_case)
+        return self._jump_worker(regex)
+
+    @work(thread=True, group="log-jump", exclusive=True, name="log-jump")
+    def _jump_worker(self, regex: re.Pattern[str]) -> int | None:
+        worker = get_current_worker()
+        assert self.spool is not None
+        for step in search_spool(self.spool, regex, cancel=worker.cancelled_event):
+            if step.matches:
+                line = step.matches[0]
+                self.app.call_from_thread(self._show_line, line)
+                return line + 1
+        self.app.call_from_thread(self.notify, f"no line matches /{regex.pattern}/")
+        return None
+
+    # -- filter ----------------------------------------------------------------------------
+
+    def set_filter(self, pattern: str, *, context: int | None = None) -> None:
+        """Show only lines matching ``pattern`` with ``context`` lines around; keeps following."""
+        if not pattern:
+            self.clear_filter()
+            return
+        if self.spool is None:
+            self.notify("no log to filter yet", severity="warning")
+            return
+        regex = self._compile(pattern, pattern == pattern.lower())
+        if regex is None:
+            return
+        if context is not None:
+            self.filter_context = context
+        line_filter = self.finder.start_filter(regex, self.filter_context)
+        self.add_class("-filtered")
+        self._invalidate()
+        self._filter_worker(line_filter)
+
+    @work(thread=True, group="log-filter", exclusive=True, name="log-filter")
+    def _filter_worker(self, line_filter: LineFilter) -> None:
+        worker = get_current_worker()
+        assert self.spool is not None
+        total = self.finder.filter_total = self.spool.complete_lines
+        reported = time.monotonic()
+        while line_filter.scanned < total and not worker.is_cancelled:
+            line_filter.extend(self.spool, max_lines=FILTER_STEP, cancel=worker.cancelled_event)
+            now = time.monotonic()
+            if now - reported >= PROGRESS_INTERVAL:
+                reported = now
+                self.post_message(self.Progress(self, "filter", line_filter.scanned, total))
+        if not worker.is_cancelled:
+            self.post_message(self.Progress(self, "filter", line_filter.scanned, total))
+            self.app.call_from_thread(self._filter_done, line_filter)
+
+    def _filter_done(self, line_filter: LineFilter) -> None:
+        if self.finder.finish_filter(line_filter):
+            self._rows = -1  # force a resync on the next tick
+
+    def clear_filter(self) -> None:
+        """Show every line again, keeping the current line in view."""
+        if self.finder.filter is None:
+            return
+        keep = self.current_line if self.row_count else None
+        self.workers.cancel_group(self, "log-filter")
+        self.finder.clear_filter()
+        self.remove_class("-filtered")
+        self._invalidate()
+        self._take_in(time.monotonic())
+        if keep is not None and not self.follow:
+            self.scroll_to(y=max(0, keep - 2), animate=False, immediate=True)
+
+    @property
+    def filtered_lines(self) -> list[int] | None:
+        """0-based lines shown by the filter, or None when not filtering."""
+        line_filter = self.finder.filter
+        return None if line_filter is None else list(line_filter.lines)
+
+    # -- markers: stages and failures ------------------------------------------------------
+
+    def action_stage(self, direction: int) -> None:
+        """Jump to the next (1) or previous (-1) stage banner."""
+        if self.spool is not None:
+            self._marker_jump("banners", direction)
+
+    def action_failure(self, direction: int) -> None:
+        """Jump to the next (1) or previous (-1) failure line."""
+        if self.spool is not None:
+            self._marker_jump("failures", direction)
+
+    @work(thread=True, group="log-markers", exclusive=True, name="log-markers")
+    def _marker_jump(self, kind: MarkerKind, direction: int) -> None:
+        worker = get_current_worker()
+        assert self.spool is not None
+        self.finder.markers.extend(self.spool, cancel=worker.cancelled_event)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._marker_jump_done, kind, direction)
+
+    def _marker_jump_done(self, kind: MarkerKind, direction: int) -> None:
+        target = self.finder.marker_from(kind, self.current_line, direction)
+        if target is None:
+            what = "stage" if kind == "banners" else "failure"
+            self.notify(f"no {'next' if direction > 0 else 'previous'} {what}")
+            return
+        self._show_line(target)
+
+    # -- selection, copy, evidence ---------------------------------------------------------
+
+    @property
+    def selection(self) -> tuple[int, int] | None:
+        """The marked range as 0-based ``(first, last)`` spool lines, or None."""
+        if self._anchor is None or self.cursor_line is None:
+            return None
+        return min(self._anchor, self.cursor_line), max(self._anchor, self.cursor_line)
+
+    def _post_selection(self) -> None:
+        self._repaint_rows()
+        selected = self.selection
+        first, last = (selected[0] + 1, selected[1] + 1) if selected else (None, None)
+        self.post_message(self.SelectionChanged(self, first, last))
+
+    def action_mark(self) -> None:
+        """Start marking at the current line (cursor keys extend); ``v`` again restarts there."""
+        if self.spool is None or not self.spool.line_count:
+            return
+        if self.cursor_line is None:
+            height = self.scrollable_content_region.height
+            row = min(self.row_count - 1, round(self.scroll_y) + height - 1)
+            self.cursor_line = self.finder.row_line(max(0, row))
+        self.follow = False
+        self._anchor = self.cursor_line
+        self._post_selection()
+
+    def action_clear(self) -> None:
+        """Clear the marked range (and the cursor)."""
+        had = self._anchor is not None
+        self._anchor = None
+        self.cursor_line = None
+        if had:
+            self._post_selection()
+
+    def selected_lines(self) -> tuple[int, int, list[str]] | None:
+        """The marked lines (or the cursor line) as ``(first, last, plain lines)``, 1-based."""
+        if self.spool is None:
+            return None
+        selected = self.selection
+        if selected is None:
+            if self.cursor_line is None:
+                return None
+            selected = (self.cursor_line, self.cursor_line)
+        first, last = selected
+        lines = [strip_escapes(self.spool.read_line(n)) for n in range(first, last + 1)]
+        return first + 1, last + 1, lines
+
+    def action_copy(self) -> None:
+        """Copy the marked lines, escape sequences removed, to the clipboard (OSC 52)."""
+        chosen = self.selected_lines()
+        if chosen is None:
+            self.notify("mark lines with v first", severity="warning")
+            return
+        _first, _last, lines = chosen
+        self.app.copy_to_clipboard("\n".join(lines) + "\n")
+        self.notify(f"copied {len(lines)} line{'s' if len(lines) != 1 else ''}")
+
+    def action_evidence(self) -> None:
+        """Post ``LogView.EvidenceRequested`` for the marked lines."""
+        chosen = self.selected_lines()
+        if chosen is None:
+            self.notify("mark lines with v first", severity="warning")
+            return
+        first, last, lines = chosen
+        evidence = LogEvidence(self.host, self.source_label, first, last, tuple(lines))
+        self.post_message(self.EvidenceRequested(evidence))
