@@ -104,6 +104,8 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
         if len(self.session.config.node_names()) > 1:
             self.query_one(RecipeBoard).node_label = self.session.host_label
         self._fit(self.size.width)
+        if self.session.open_log:
+            self.focus_log()  # `redfix-tui log NODE:FILE`: the first keys are for the log
         try:
             self.tracker = Tracker.load(self.session.tracker_path)
         except TrackerError as exc:
