@@ -8,13 +8,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from textual.app import App, ComposeResult
 
 from redfix_tui.evidence import JUnitEvidence, LogEvidence
-from redfix_tui.journal.drafts import Draft, DraftStore
+from redfix_tui.journal.drafts import Draft, DraftAutosave, DraftStore, FormState
+from redfix_tui.journal.model import parse
 from redfix_tui.widgets.journal_dialogs import ConfirmScreen
 from redfix_tui.widgets.journal_editor import JournalEditor
+from redfix_tui.widgets.journal_entries import JournalEntriesPanel
+from redfix_tui.widgets.journal_form import EntryForm
 
-from .journal_app import EditorApp
+from .journal_app import FIXED_NOW, EditorApp
 
 LOG = LogEvidence("cc-ci", "/tmp/redfix-discourse.log", 41, 42, ("FAIL one", "FAIL two"))
 
@@ -297,3 +301,157 @@ async def test_empty_journal_still_says_no_entries_yet(tmp_path: Path) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         assert "No entries yet" in app.query_one("#je-preview").source
+
+
+def test_draft_autosave_holds_back_until_the_offer_is_answered(
+    tmp_path: Path, reference_journal: Path
+) -> None:
+    store = DraftStore(tmp_path / "J.md", state_dir=tmp_path / "state")
+    store.save(Draft(title="Left by a crash", body="x"))
+    autosave = DraftAutosave(store, now=lambda: FIXED_NOW)
+    assert autosave.pending().title == "Left by a crash"
+    assert not autosave.save(FormState("Typed meanwhile", "y"))  # would clobber the offer
+    assert store.load().title == "Left by a crash"
+    journal = parse(reference_journal.read_text(encoding="utf-8"))
+    assert autosave.answer(store.load(), False, journal) is None
+    assert store.load() is None  # declined: deleted, and autosave runs from now on
+    autosave.note_change()
+    assert autosave.save(FormState("Typed meanwhile", "y")) and not autosave.due
+    assert store.load().saved_at == "2026-06-18T01:02:30+00:00"
+    assert not autosave.save(FormState("Typed meanwhile", "y"))  # unchanged: not rewritten
+    store.delete()
+    assert not autosave.save(FormState("Typed meanwhile", "y")) and store.load() is None
+
+
+def test_draft_autosave_restores_the_edited_entry_or_says_it_is_lost(
+    tmp_path: Path, reference_journal: Path
+) -> None:
+    journal = parse(reference_journal.read_text(encoding="utf-8"))
+    entry = journal.entries[1]
+    store = DraftStore(tmp_path / "J.md", state_dir=tmp_path / "state")
+    autosave = DraftAutosave(store, now=lambda: FIXED_NOW)
+    autosave.ready = True
+    untouched = FormState(entry.title, entry.body, None, entry, (entry.title, entry.body))
+    autosave.save(FormState("New title", entry.body, None, entry, untouched.baseline))
+    draft = store.load()
+    assert draft.editing_key == entry.key and draft.title == "New title"
+    restored = autosave.answer(draft, True, journal)
+    assert restored.editing == entry and not restored.lost_entry
+    assert restored.state.baseline == (entry.title, entry.body)
+    assert restored.state.dirty and restored.state.title == "New title"
+    gone = parse(journal.text.replace(entry.body, "rewritten by someone\n"))
+    lost = autosave.answer(draft, True, gone)
+    assert lost.lost_entry and lost.editing is None and lost.state.baseline == ("", "")
+    assert untouched.to_draft().is_empty  # nothing typed: only which entry, not worth a file
+
+
+def test_draft_autosave_write_failure_raises_and_is_retried(tmp_path: Path) -> None:
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "drafts").write_text("a file where the directory should be")
+    store = DraftStore(tmp_path / "J.md", state_dir=tmp_path / "state")
+    autosave = DraftAutosave(store, now=lambda: FIXED_NOW)
+    autosave.ready = True
+    autosave.note_change()
+    with pytest.raises(OSError):
+        autosave.save(FormState("Kept", "body"))
+    assert autosave.due  # still due: the next tick tries again
+    (tmp_path / "state" / "drafts").unlink()
+    assert autosave.save(FormState("Kept", "body")) and store.load().title == "Kept"
+
+
+async def test_draft_write_failure_is_one_status_line(journal: Path, tmp_path: Path) -> None:
+    app = EditorApp(journal, tmp_path / "state")
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = app.query_one(JournalEditor)
+        await pilot.pause()
+        (tmp_path / "state").mkdir()
+        (tmp_path / "state" / "drafts").write_text("not a directory")
+        await pilot.press(*"Unlucky")
+        editor.save_draft()
+        await pilot.pause()
+        status = str(editor.query_one("#je-status").render())
+        assert status.startswith("Could not save the draft to ") and "\n" not in status
+        assert editor.has_class("-error")
+        assert any("Could not save the draft" in n.message for n in app._notifications)
+
+
+class FormApp(App[None]):
+    """An EntryForm on its own, recording what it reports."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changes: list[bool] = []
+
+    def compose(self) -> ComposeResult:
+        yield EntryForm(now=lambda: FIXED_NOW)
+
+    def on_entry_form_changed(self, message: EntryForm.Changed) -> None:
+        self.changes.append(message.dirty)
+
+
+async def test_entry_form_stands_alone_and_reports_changes() -> None:
+    app = FormApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        form = app.query_one(EntryForm)
+        await pilot.pause()
+        assert app.changes == []  # the clock filling the stamp is not a change
+        form.focus_title()
+        await pilot.press(*"Hi")
+        await pilot.pause()
+        assert app.changes == [True, True]
+        assert str(form.query_one("#je-heading").render()) == "## 2026-06-18T01:02Z — Hi"
+        form.query_one("#je-stamp").value = "2026-06-17T22:00"  # no Z: not a stamp
+        await pilot.pause()
+        assert form.has_class("-fixed-stamp") and form.fixed_stamp == "2026-06-17T22:00"
+        assert str(form.query_one("#je-heading").render()).startswith("## 2026-06-17T22:00? —")
+        assert form.state() == FormState("Hi", "", "2026-06-17T22:00", None, ("", ""))
+        form.clear()
+        await pilot.pause()
+        assert not form.is_dirty and app.changes[-1] is False
+        assert not form.has_class("-fixed-stamp")
+
+
+class PanelApp(App[None]):
+    """A JournalEntriesPanel on its own, recording the entries chosen."""
+
+    def __init__(self, journal_text: str) -> None:
+        super().__init__()
+        self.journal_text = journal_text
+        self.chosen: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield JournalEntriesPanel(id="je-side")
+
+    def on_mount(self) -> None:
+        self.query_one(JournalEntriesPanel).show_journal(parse(self.journal_text))
+
+    def on_journal_entries_panel_selected(self, message: JournalEntriesPanel.Selected) -> None:
+        self.chosen.append(message.entry.title)
+
+
+async def test_entries_panel_reports_the_chosen_entry(reference_journal: Path) -> None:
+    app = PanelApp(reference_journal.read_text(encoding="utf-8"))
+    async with app.run_test(size=(100, 12)) as pilot:
+        entries = app.query_one("#je-entries")
+        entries.focus()
+        entries.highlighted = 0
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.chosen == ["Bootstrap"]
+
+
+async def test_unreadable_draft_is_one_status_line_and_autosave_stays_off(
+    journal: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "drafts").write_text("not a directory")
+    app = EditorApp(journal, tmp_path / "state")
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = app.query_one(JournalEditor)
+        await pilot.pause()
+        status = str(editor.query_one("#je-status").render())
+        assert status.startswith("Could not read the draft at ") and "autosave is off" in status
+        await pilot.press(*"Still works", "ctrl+s")
+        await _settle(app, pilot)
+        assert [m.entry.title for m in app.saved] == ["Still works"]
+    assert (tmp_path / "state" / "drafts").read_text() == "not a directory"

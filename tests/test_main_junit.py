@@ -44,7 +44,7 @@ async def test_junit_drill_down_jump_and_evidence(demo, tmp_path: Path) -> None:
         await pilot.press("e")  # the failing case into the journal draft
         await until(pilot, lambda: main.journal_editor is not None)
         editor = main.journal_editor
-        await until(pilot, lambda: "test_restore_returns_state" in editor._body.text)
+        await until(pilot, lambda: "test_restore_returns_state" in editor.form.body_text)
         await pilot.press(*"restore fails alone too")
         await pilot.press("ctrl+s")
         journal = tmp_path / "JOURNAL-redfix.md"

@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from redfix_tui.journal.drafts import Draft
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Ask a yes/no question; dismisses with True (yes) or False (no)."""
@@ -75,3 +77,14 @@ class ConfirmScreen(ModalScreen[bool]):
     def action_escape(self) -> None:
         """Escape answers with the choice that loses nothing."""
         self.dismiss(self.escape_result)
+
+
+def restore_offer(draft: Draft) -> ConfirmScreen:
+    """The question put at start-up about ``draft`` (escape restores: it loses nothing)."""
+    what = f"“{draft.title}”" if draft.title.strip() else "(untitled)"
+    lines = len(draft.body.splitlines())
+    kind = "an edit of an entry" if draft.editing_key else "a new entry"
+    question = (
+        f"A draft of {kind} was left unsaved ({draft.saved_at}): {what}, {lines} lines. Restore it?"
+    )
+    return ConfirmScreen(question, yes="Restore", no="Discard draft", escape_result=True)

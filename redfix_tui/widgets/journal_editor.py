@@ -5,6 +5,10 @@ offers to restore a draft left by a crash, autosaves the draft every few seconds
 path, and saves through :class:`~redfix_tui.journal.store.JournalStore` (safe writes, concurrent
 edits refused). The screen that hosts it listens for :class:`JournalEditor.Saved` and
 :class:`JournalEditor.Closed`, and calls :meth:`JournalEditor.insert_evidence`.
+
+It is composed of an :class:`~redfix_tui.widgets.journal_form.EntryForm` and a
+:class:`~redfix_tui.widgets.journal_entries.JournalEntriesPanel` (which report by message), and
+holds a Textual-free :class:`~redfix_tui.journal.drafts.DraftAutosave` that its timer drives.
 """
 
 from __future__ import annotations
@@ -18,20 +22,20 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Input, OptionList, Static, TextArea
+from textual.widgets import Static
 
+from redfix_tui.evidence import Evidence
 from redfix_tui.journal.bodytext import heading_lines
-from redfix_tui.journal.drafts import DraftStore
-from redfix_tui.journal.model import Entry, Journal, format_stamp, parse, parse_stamp
+from redfix_tui.journal.drafts import Draft, DraftAutosave, DraftStore, FormState
+from redfix_tui.journal.model import Entry, Journal, parse, parse_stamp
 from redfix_tui.journal.store import JournalError, JournalStore, SaveResult
-from redfix_tui.widgets.journal_autosave import DraftAutosave, DraftState
-from redfix_tui.widgets.journal_dialogs import ConfirmScreen
+from redfix_tui.widgets.journal_dialogs import ConfirmScreen, restore_offer
 from redfix_tui.widgets.journal_entries import JournalEntriesPanel
-from redfix_tui.widgets.journal_form import EntryForm, body_language
+from redfix_tui.widgets.journal_form import EntryForm
 
 WIDE = 120
 """From this width on, the entry list and preview sit in a column to the right."""
@@ -50,11 +54,8 @@ class _SaveRequest:
     editing: Entry | None
 
 
-class JournalEditor(EntryForm, DraftAutosave, Widget):
-    """Title, live UTC-minute heading, Markdown body, entry list and preview of the journal.
-
-    Form: :mod:`.journal_form`; drafts: :mod:`.journal_autosave`; side: :mod:`.journal_entries`.
-    """
+class JournalEditor(Widget):
+    """Entry form (heading, stamp, title, Markdown body), status line, entry list and preview."""
 
     DEFAULT_CSS = """
     JournalEditor {
@@ -68,26 +69,10 @@ class JournalEditor(EntryForm, DraftAutosave, Widget):
     JournalEditor.-wide { layout: horizontal; }
     JournalEditor #je-main { height: 1fr; }
     JournalEditor.-wide #je-main { width: 3fr; }
-    JournalEditor #je-heading { height: 1; padding: 0 1; text-style: bold; color: $accent; }
-    JournalEditor #je-fields { height: 3; }
-    JournalEditor #je-stamp { width: 23; }
-    JournalEditor #je-title { width: 1fr; }
-    JournalEditor.-fixed-stamp #je-stamp { border: tall $warning; }
-    JournalEditor #je-body { height: 1fr; }
     JournalEditor #je-status { height: 1; padding: 0 1; color: $text-muted; }
     JournalEditor.-error #je-status { color: $error; }
-    JournalEditor #je-side { height: 9; layout: horizontal; }
-    JournalEditor.-wide #je-side { height: 1fr; width: 2fr; layout: vertical; }
-    JournalEditor #je-entries {
-        width: 1fr;
-        height: 1fr;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-    JournalEditor.-wide #je-entries { width: 1fr; height: 12; }
-    JournalEditor #je-preview-scroll { width: 2fr; height: 1fr; }
-    JournalEditor.-wide #je-preview-scroll { width: 1fr; }
-    JournalEditor #je-preview { margin: 0 1; }
+    JournalEditor #je-side { height: 9; }
+    JournalEditor.-wide #je-side { height: 1fr; width: 2fr; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -138,53 +123,46 @@ class JournalEditor(EntryForm, DraftAutosave, Widget):
         self.autosave_interval = autosave_interval
         self.store = JournalStore(self.journal_path, phase)
         self.drafts = DraftStore(self.journal_path, state_dir=state_dir)
+        self._autosave = DraftAutosave(self.drafts, now=now)
         self._journal: Journal = parse("")
-        self._editing: Entry | None = None
-        self._baseline: tuple[str, str] = ("", "")
-        self._live_stamp = ""
-        self._fixed_stamp: str | None = None
-        self._last_draft: DraftState | None = None
-        self._draft_ready = False
-        """Autosave is off until the restore offer has been answered (so it cannot clobber it)."""
-        self._stamp_input = Input(placeholder="YYYY-MM-DDTHH:MMZ", id="je-stamp", max_length=17)
-        self._title_input = Input(placeholder="Title", id="je-title")
-        self._body = TextArea(id="je-body", language=body_language(), soft_wrap=True)
-        self._heading = Static(id="je-heading", markup=False)
+        self._form = EntryForm(now=now, id="je-form")
         self._status = Static(id="je-status", markup=False)
         self._side = JournalEntriesPanel(id="je-side")
 
     # ------------------------------------------------------------------ compose and lifecycle
 
     def compose(self) -> ComposeResult:
-        """Fields and body on the left (or top); entry list and preview beside (or below)."""
+        """Form and status on the left (or top); entry list and preview beside (or below)."""
         with Vertical(id="je-main"):
-            yield self._heading
-            with Horizontal(id="je-fields"):
-                yield self._stamp_input
-                yield self._title_input
-            yield self._body
+            yield self._form
             yield self._status
         yield self._side
 
     def on_mount(self) -> None:
-        """Load the journal, start the clocks, offer a draft for restore."""
+        """Load the journal, start autosave, offer a draft for restore."""
         self.border_title = f"Journal — phase `{self.phase}`"
         self.border_subtitle = self.journal_path.name
         self._load_journal()
-        self._update_live_stamp(force=True)
         self._set_status("New entry")
-        self.set_interval(1.0, self.refresh_clock, name="journal-clock")
-        self.set_interval(self.autosave_interval, self.save_draft, name="journal-autosave")
-        draft = self.drafts.load()
-        if draft is None:
-            self._draft_ready = True
-        else:
+        self.set_interval(self.autosave_interval, self._autosave_tick, name="journal-autosave")
+        try:
+            draft = self._autosave.pending()
+        except OSError as exc:
+            reason = exc.strerror or exc
+            self._error(
+                f"Could not read the draft at {self.drafts.path}: {reason}; autosave is off "
+                "until that is fixed (reopen the journal)."
+            )
+            draft = None
+        if draft is not None:
             self.call_after_refresh(self._offer_restore, draft)
-        self._title_input.focus()
+        self._form.focus_title()
 
     def on_resize(self) -> None:
         """Switch between the stacked (narrow) and side-by-side (wide) layouts."""
-        self.set_class(self.size.width >= WIDE, "-wide")
+        wide = self.size.width >= WIDE
+        self.set_class(wide, "-wide")
+        self._side.column = wide
 
     def on_unmount(self) -> None:
         """Exit path (editor removed, app exiting): keep whatever was typed."""
@@ -197,29 +175,54 @@ class JournalEditor(EntryForm, DraftAutosave, Widget):
         """The journal as last loaded or saved."""
         return self._journal
 
+    @property
+    def form(self) -> EntryForm:
+        """The entry form (stamp, title, body)."""
+        return self._form
+
+    @property
+    def is_dirty(self) -> bool:
+        """Whether the title or body differ from what was opened (unsaved text)."""
+        return self._form.is_dirty
+
+    def insert_evidence(self, evidence: Evidence) -> None:
+        """Insert ``evidence.to_markdown()`` at the body's cursor, as its own paragraph."""
+        self._form.insert_evidence(evidence)
+        self.save_draft()
+
+    def refresh_clock(self) -> None:
+        """Update the live heading minute from the clock (the form's timer does every second)."""
+        self._form.refresh_clock()
+
+    def save_draft(self) -> None:
+        """Write the draft now if it changed (an empty draft removes the file)."""
+        try:
+            self._autosave.save(self._form.state())
+        except OSError as exc:
+            self._error(f"Could not save the draft to {self.drafts.path}: {exc.strerror or exc}")
+
     # ------------------------------------------------------------------ actions
 
     def action_save(self) -> None:
         """Save the entry (appends, or replaces the entry being edited)."""
-        title = " ".join(self._title_input.value.split())
+        title = self._form.title_text
         if not title:
             self.notify("An entry needs a title.", severity="warning")
-            self._title_input.focus()
+            self._form.focus_title()
             return
-        if self._fixed_stamp is not None:
+        fixed = self._form.fixed_stamp
+        if fixed is not None:
             try:
-                when = parse_stamp(self._fixed_stamp)
+                when = parse_stamp(fixed)
             except ValueError:
-                self._error(f"Stamp “{self._fixed_stamp}” is not YYYY-MM-DDTHH:MMZ; not saved.")
-                self._stamp_input.focus()
+                self._error(f"Stamp “{fixed}” is not YYYY-MM-DDTHH:MMZ; not saved.")
+                self._form.focus_stamp()
                 return
         else:
             when = self._now()
         self.save_draft()
-        if self._fixed_stamp is None:  # fixed at save: the heading shows the minute written
-            self._live_stamp = format_stamp(when)
-            self._stamp_input.value = self._live_stamp
-        self._save(_SaveRequest(title, self._body.text, when, self._editing))
+        self._form.show_written_stamp(when)  # the heading shows the minute written
+        self._save(_SaveRequest(title, self._form.body_text, when, self._form.editing))
 
     def action_cancel(self) -> None:
         """Close the editor; ask first when there is unsaved text."""
@@ -238,22 +241,17 @@ class JournalEditor(EntryForm, DraftAutosave, Widget):
         screen = ConfirmScreen("Discard the unsaved text and start a new entry?", yes="Discard")
         self.app.push_screen(screen, lambda yes: self._start_new() if yes else None)
 
-    # ------------------------------------------------------------------ events
+    # ------------------------------------------------------------------ messages from children
 
-    @on(Input.Changed, "#je-title")
-    @on(TextArea.Changed, "#je-body")
-    def _content_changed(self) -> None:
-        self._refresh_heading()
+    @on(EntryForm.Changed)
+    def _form_changed(self, event: EntryForm.Changed) -> None:
+        event.stop()
+        self._autosave.note_change()
 
-    @on(Input.Changed, "#je-stamp")
-    def _stamp_changed(self, event: Input.Changed) -> None:
-        self._stamp_edited(event.value)
-
-    @on(OptionList.OptionSelected, "#je-entries")
-    def _entry_selected(self, event: OptionList.OptionSelected) -> None:
-        entry = self._side.entry_for(event.option)
-        if entry is None:
-            return
+    @on(JournalEntriesPanel.Selected)
+    def _entry_selected(self, event: JournalEntriesPanel.Selected) -> None:
+        event.stop()
+        entry = event.entry
         if not self.is_dirty:
             self._start_edit(entry)
             return
@@ -261,6 +259,49 @@ class JournalEditor(EntryForm, DraftAutosave, Widget):
         self.app.push_screen(screen, lambda yes: self._start_edit(entry) if yes else None)
 
     # ------------------------------------------------------------------ internals
+
+    def _autosave_tick(self) -> None:
+        if self._autosave.due:
+            self.save_draft()
+
+    def _fill(self, state: FormState) -> None:
+        self._form.fill(state)
+        self.editing_heading = state.editing.heading if state.editing else None
+
+    def _start_new(self) -> None:
+        self._form.clear()
+        self.editing_heading = None
+        self.save_draft()
+        self._set_status("New entry")
+        self._form.focus_title()
+
+    def _start_edit(self, entry: Entry) -> None:
+        self._form.load_entry(entry)
+        self.editing_heading = entry.heading
+        self._set_status(f"Editing {entry.heading}")
+        self._form.focus_body()
+
+    def _offer_restore(self, draft: Draft) -> None:
+        screen = restore_offer(draft)
+        self.app.push_screen(screen, lambda yes: self._answer_restore(draft, bool(yes)))
+
+    def _answer_restore(self, draft: Draft, restore: bool) -> None:
+        try:
+            restored = self._autosave.answer(draft, restore, self._journal)
+        except OSError as exc:
+            self._error(f"Could not delete the draft at {self.drafts.path}: {exc.strerror or exc}")
+            return
+        if restored is None:
+            return
+        if restored.lost_entry:
+            self.notify(
+                "The entry the draft was editing changed or is gone; restored as a new entry.",
+                severity="warning",
+                timeout=10,
+            )
+        self._fill(restored.state)
+        editing = restored.editing
+        self._set_status("Draft restored" + (f" · editing {editing.heading}" if editing else ""))
 
     def _load_journal(self) -> None:
         try:
@@ -272,12 +313,28 @@ class JournalEditor(EntryForm, DraftAutosave, Widget):
 
     def _on_cancel_answer(self, discard: bool | None) -> None:
         if discard:
-            self._fill("", "", None, None, baseline=("", ""))
+            self._fill(FormState("", ""))
             self._forget_draft()
             self._close()
 
+    def _forget_draft(self) -> None:
+        """The text was saved or discarded: delete its draft (a failure is said, not raised)."""
+        try:
+            self._autosave.forget()
+        except OSError as exc:
+            self._error(f"Could not delete the draft at {self.drafts.path}: {exc.strerror or exc}")
+
     def _close(self) -> None:
         self.post_message(self.Closed())
+
+    def _set_status(self, text: str) -> None:
+        self.remove_class("-error")
+        self._status.update(text)
+
+    def _error(self, text: str) -> None:
+        self.add_class("-error")
+        self._status.update(text)
+        self.notify(text, title="Journal", severity="error", timeout=10, markup=False)
 
     @work(thread=True, group="journal-save", exclusive=True, exit_on_error=False, name="save")
     def _save(self, request: _SaveRequest) -> None:
@@ -299,11 +356,11 @@ class JournalEditor(EntryForm, DraftAutosave, Widget):
     def _save_done(self, result: SaveResult, escaped: int = 0) -> None:
         self._journal = result.journal
         self._side.show_journal(self._journal, self.journal_path)
-        self._fill("", "", None, None, baseline=("", ""))
-        self._forget_draft()
-        self._update_live_stamp(force=True)
+        self._form.clear()
+        self.editing_heading = None
         note = f" ({escaped} heading-like body line(s) kept as text with a backslash)"
         self._set_status(f"Saved {result.entry.heading}" + (note if escaped else ""))
+        self._forget_draft()
         if result.merged:
             self.notify("The journal had changed on disk; their text was kept.", timeout=6)
         for note in result.notes:

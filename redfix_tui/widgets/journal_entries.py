@@ -1,7 +1,7 @@
 """The journal editor's side panel: the list of entries and a Markdown preview of them.
 
-Highlighting an entry previews it; selecting one is left to the editor (it may have to ask before
-dropping unsaved text), which maps the option back with :meth:`JournalEntriesPanel.entry_for`.
+Highlighting an entry previews it; selecting one posts :class:`JournalEntriesPanel.Selected` and
+leaves the rest to the editor (it may have to ask before dropping unsaved text).
 A journal that lost its line breaks is said so, with the command that recovers it, instead of
 "No entries yet".
 """
@@ -13,6 +13,8 @@ from pathlib import Path
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import Markdown, OptionList
 from textual.widgets.option_list import Option
 
@@ -35,11 +37,44 @@ def flattened_notice(count: int, path: Path | None) -> str:
 
 
 class JournalEntriesPanel(Vertical):
-    """Entry list (``#je-entries``) above or beside the preview (``#je-preview``).
+    """Entry list (``#je-entries``) beside the preview (``#je-preview``), or above it.
 
-    Its layout is styled by :class:`~redfix_tui.widgets.journal_editor.JournalEditor`, whose
-    width decides whether the panel sits below the fields or in a column to the right.
+    Its size is set by :class:`~redfix_tui.widgets.journal_editor.JournalEditor`, whose width
+    decides whether the panel sits below the form (a row) or in a column to the right.
     """
+
+    DEFAULT_CSS = """
+    JournalEntriesPanel { layout: horizontal; }
+    JournalEntriesPanel.-column { layout: vertical; }
+    JournalEntriesPanel #je-entries {
+        width: 1fr;
+        height: 1fr;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    JournalEntriesPanel.-column #je-entries { height: 12; }
+    JournalEntriesPanel #je-preview-scroll { width: 2fr; height: 1fr; }
+    JournalEntriesPanel.-column #je-preview-scroll { width: 1fr; }
+    JournalEntriesPanel #je-preview { margin: 0 1; }
+    """
+
+    column: reactive[bool] = reactive(False, toggle_class="-column")
+    """List above the preview (a column beside the form) instead of beside it (a row below)."""
+
+    class Selected(Message):
+        """The operator chose an entry of the list (enter or click) to edit it."""
+
+        def __init__(self, panel: JournalEntriesPanel, entry: Entry) -> None:
+            super().__init__()
+            self.panel = panel
+            """The panel the entry was chosen in."""
+            self.entry = entry
+            """The chosen entry."""
+
+        @property
+        def control(self) -> JournalEntriesPanel:
+            """The panel the entry was chosen in (for ``@on`` selectors)."""
+            return self.panel
 
     def __init__(self, *, id: str | None = None) -> None:
         """An empty list until :meth:`show_journal` is called."""
@@ -83,6 +118,13 @@ class JournalEntriesPanel(Vertical):
         entries = self._shown
         index = int(option.id or -1)
         return entries[index] if 0 <= index < len(entries) else None
+
+    @on(OptionList.OptionSelected, "#je-entries")
+    def _entry_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        entry = self.entry_for(event.option)
+        if entry is not None:
+            self.post_message(self.Selected(self, entry))
 
     @on(OptionList.OptionHighlighted, "#je-entries")
     def _entry_highlighted(self, event: OptionList.OptionHighlighted) -> None:

@@ -1,26 +1,28 @@
-"""The journal editor's entry form: stamp, title, live heading, body and status line.
+"""The journal editor's entry form: live heading, stamp and title on one row, Markdown body.
 
-A mixin for :class:`~redfix_tui.widgets.journal_editor.JournalEditor`, kept apart so the editor
-module stays small. The heading follows the clock minute by minute until the operator types a
-stamp of their own (then the stamp is fixed and the editor gets the ``-fixed-stamp`` class).
+The heading follows the clock minute by minute until the operator types a stamp of their own
+(then the stamp is fixed and the form gets the ``-fixed-stamp`` class). The form knows nothing of
+files: it reports the operator's changes with :class:`EntryForm.Changed` and hands its content to
+its host (:class:`~redfix_tui.widgets.journal_editor.JournalEditor`) as a
+:class:`~redfix_tui.journal.drafts.FormState`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Input, Static, TextArea
 
 from redfix_tui.evidence import Evidence
 from redfix_tui.journal.bodytext import unescape_body
-from redfix_tui.journal.model import format_heading, format_stamp, parse_stamp
-
-if TYPE_CHECKING:
-    from textual.widgets import Input, Static, TextArea
-
-    from redfix_tui.journal.model import Entry
+from redfix_tui.journal.drafts import FormState
+from redfix_tui.journal.model import Entry, format_heading, format_stamp, parse_stamp
 
 
 def body_language() -> str | None:
@@ -33,24 +35,117 @@ def body_language() -> str | None:
         return None
 
 
-class EntryForm:
-    """Fill the form, keep its heading current, report status; know whether it is dirty.
+class EntryForm(Vertical):
+    """Heading preview (``#je-heading``), stamp and title (``#je-fields``), body (``#je-body``)."""
 
-    The host is a widget that creates the fields, has an ``editing_heading`` reactive and a
-    ``save_draft`` method (see :class:`~redfix_tui.widgets.journal_autosave.DraftAutosave`).
+    DEFAULT_CSS = """
+    EntryForm { height: 1fr; }
+    EntryForm #je-heading { height: 1; padding: 0 1; text-style: bold; color: $accent; }
+    EntryForm #je-fields { height: 3; }
+    EntryForm #je-stamp { width: 23; }
+    EntryForm #je-title { width: 1fr; }
+    EntryForm.-fixed-stamp #je-stamp { border: tall $warning; }
+    EntryForm #je-body { height: 1fr; }
     """
 
-    editing_heading: str | None
-    _now: Callable[[], datetime]
-    _stamp_input: Input
-    _title_input: Input
-    _body: TextArea
-    _heading: Static
-    _status: Static
-    _editing: Entry | None
-    _baseline: tuple[str, str]
-    _live_stamp: str
-    _fixed_stamp: str | None
+    class Changed(Message):
+        """The title, the stamp or the body changed (typed, or filled by the host)."""
+
+        def __init__(self, form: EntryForm) -> None:
+            super().__init__()
+            self.form = form
+            """The form that changed."""
+
+        @property
+        def control(self) -> EntryForm:
+            """The form that changed (for ``@on`` selectors)."""
+            return self.form
+
+        @property
+        def dirty(self) -> bool:
+            """Whether the form now holds unsaved text."""
+            return self.form.is_dirty
+
+    def __init__(
+        self,
+        *,
+        now: Callable[[], datetime],
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """``now`` is the clock the live heading follows."""
+        super().__init__(id=id, classes=classes)
+        self._now = now
+        self._editing: Entry | None = None
+        self._baseline: tuple[str, str] = ("", "")
+        self._live_stamp = ""
+        self._fixed_stamp: str | None = None
+        self._heading = Static(id="je-heading", markup=False)
+        self._stamp_input = Input(placeholder="YYYY-MM-DDTHH:MMZ", id="je-stamp", max_length=17)
+        self._title_input = Input(placeholder="Title", id="je-title")
+        self._body = TextArea(id="je-body", language=body_language(), soft_wrap=True)
+
+    def compose(self) -> ComposeResult:
+        """The heading, then stamp and title on one row, then the body."""
+        yield self._heading
+        with Horizontal(id="je-fields"):
+            yield self._stamp_input
+            yield self._title_input
+        yield self._body
+
+    def on_mount(self) -> None:
+        """Show the current minute and follow the clock."""
+        self._update_live_stamp(force=True)
+        self.set_interval(1.0, self.refresh_clock, name="journal-clock")
+
+    # ------------------------------------------------------------------ reading the form
+
+    @property
+    def is_dirty(self) -> bool:
+        """Whether the title or body differ from what was opened (unsaved text)."""
+        return (self._title_input.value, self._body.text) != self._baseline
+
+    @property
+    def editing(self) -> Entry | None:
+        """The entry being edited (None while writing a new entry)."""
+        return self._editing
+
+    @property
+    def title_text(self) -> str:
+        """The title as it would be written (whitespace runs collapsed)."""
+        return " ".join(self._title_input.value.split())
+
+    @property
+    def body_text(self) -> str:
+        """The body as typed."""
+        return self._body.text
+
+    @property
+    def fixed_stamp(self) -> str | None:
+        """The stamp the operator typed; None while the heading follows the clock."""
+        return self._fixed_stamp
+
+    def state(self) -> FormState:
+        """Everything the form holds, for the draft."""
+        return FormState(
+            self._title_input.value,
+            self._body.text,
+            self._fixed_stamp,
+            self._editing,
+            self._baseline,
+        )
+
+    # ------------------------------------------------------------------ changing the form
+
+    def refresh_clock(self) -> None:
+        """Update the live heading minute from the clock (a timer calls this every second)."""
+        self._update_live_stamp()
+
+    def show_written_stamp(self, when: datetime) -> None:
+        """Show the minute an entry without a fixed stamp is being written with."""
+        if self._fixed_stamp is None:
+            self._live_stamp = format_stamp(when)
+            self._stamp_input.value = self._live_stamp
 
     def insert_evidence(self, evidence: Evidence) -> None:
         """Insert ``evidence.to_markdown()`` at the body's cursor, as its own paragraph."""
@@ -66,16 +161,65 @@ class EntryForm:
         suffix = "\n" if after.strip() else ""
         self._body.insert(prefix + text + suffix, maintain_selection_offset=False)
         self._body.focus()
-        self.save_draft()  # type: ignore[attr-defined]
 
-    @property
-    def is_dirty(self) -> bool:
-        """Whether the title or body differ from what was opened (unsaved text)."""
-        return (self._title_input.value, self._body.text) != self._baseline
+    def fill(self, state: FormState) -> None:
+        """Put ``state`` (an entry, a draft, or a blank one) into the form."""
+        self._editing = state.editing
+        self._fixed_stamp = state.stamp
+        self._title_input.value = state.title
+        self._body.load_text(state.body)
+        self._stamp_input.value = state.stamp if state.stamp is not None else self._live_stamp
+        self.set_class(state.stamp is not None, "-fixed-stamp")
+        self._baseline = state.baseline
+        self._refresh_heading()
 
-    def refresh_clock(self) -> None:
-        """Update the live heading minute from the clock (the timer calls this every second)."""
-        self._update_live_stamp()
+    def clear(self) -> None:
+        """A blank new entry at the current minute."""
+        self.fill(FormState("", ""))
+        self._update_live_stamp(force=True)
+
+    def load_entry(self, entry: Entry) -> None:
+        """Edit ``entry``: its body as typed (saving escapes it to the same bytes again)."""
+        body = unescape_body(entry.body)
+        stamp = format_stamp(entry.stamp)
+        self.fill(FormState(entry.title, body, stamp, entry, baseline=(entry.title, body)))
+
+    def focus_title(self) -> None:
+        """Put the cursor in the title."""
+        self._title_input.focus()
+
+    def focus_stamp(self) -> None:
+        """Put the cursor in the stamp."""
+        self._stamp_input.focus()
+
+    def focus_body(self) -> None:
+        """Put the cursor in the body."""
+        self._body.focus()
+
+    # ------------------------------------------------------------------ events
+
+    @on(Input.Changed, "#je-title")
+    @on(TextArea.Changed, "#je-body")
+    def _content_changed(self, event: Input.Changed | TextArea.Changed) -> None:
+        event.stop()
+        self._refresh_heading()
+        self.post_message(self.Changed(self))
+
+    @on(Input.Changed, "#je-stamp")
+    def _stamp_changed(self, event: Input.Changed) -> None:
+        """The stamp field changed: fix the stamp, or go back to the clock when emptied."""
+        event.stop()
+        value = event.value.strip()
+        if value == self._live_stamp and self._fixed_stamp is None:
+            return  # our own live update
+        self._fixed_stamp = value or None
+        if not value:
+            self._update_live_stamp(force=True)
+        self.set_class(self._fixed_stamp is not None, "-fixed-stamp")
+        self._refresh_heading()
+        self.post_message(self.Changed(self))
+
+    # ------------------------------------------------------------------ internals
 
     def _update_live_stamp(self, *, force: bool = False) -> None:
         stamp = format_stamp(self._now())
@@ -84,17 +228,6 @@ class EntryForm:
         self._live_stamp = stamp
         if self._fixed_stamp is None:
             self._stamp_input.value = stamp
-        self._refresh_heading()
-
-    def _stamp_edited(self, text: str) -> None:
-        """The operator changed the stamp field: fix the stamp, or go back to the clock."""
-        value = text.strip()
-        if value == self._live_stamp and self._fixed_stamp is None:
-            return  # our own live update
-        self._fixed_stamp = value or None
-        if not value:
-            self._update_live_stamp(force=True)
-        self.set_class(self._fixed_stamp is not None, "-fixed-stamp")  # type: ignore[attr-defined]
         self._refresh_heading()
 
     def _current_stamp(self) -> datetime | None:
@@ -110,46 +243,3 @@ class EntryForm:
             self._heading.update(Text(f"## {self._fixed_stamp}? — {title}", style="bold red"))
         else:
             self._heading.update(format_heading(when, title))
-
-    def _set_status(self, text: str) -> None:
-        self.remove_class("-error")  # type: ignore[attr-defined]
-        self._status.update(text)
-
-    def _error(self, text: str) -> None:
-        self.add_class("-error")  # type: ignore[attr-defined]
-        self._status.update(text)
-        self.notify(text, title="Journal", severity="error", timeout=10, markup=False)  # type: ignore[attr-defined]
-
-    def _fill(
-        self,
-        title: str,
-        body: str,
-        stamp: str | None,
-        editing: Entry | None,
-        *,
-        baseline: tuple[str, str],
-    ) -> None:
-        """Put an entry (or a blank one) into the form; ``baseline`` is its unchanged text."""
-        self._editing = editing
-        self.editing_heading = editing.heading if editing else None
-        self._fixed_stamp = stamp
-        self._title_input.value = title
-        self._body.load_text(body)
-        self._stamp_input.value = stamp if stamp is not None else self._live_stamp
-        self.set_class(stamp is not None, "-fixed-stamp")  # type: ignore[attr-defined]
-        self._baseline = baseline
-        self._refresh_heading()
-
-    def _start_new(self) -> None:
-        self._fill("", "", None, None, baseline=("", ""))
-        self._update_live_stamp(force=True)
-        self.save_draft()  # type: ignore[attr-defined]
-        self._set_status("New entry")
-        self._title_input.focus()
-
-    def _start_edit(self, entry: Entry) -> None:
-        stamp = format_stamp(entry.stamp)
-        body = unescape_body(entry.body)  # as typed; saving escapes it to the same bytes again
-        self._fill(entry.title, body, stamp, entry, baseline=(entry.title, body))
-        self._set_status(f"Editing {entry.heading}")
-        self._body.focus()
