@@ -363,3 +363,21 @@ async def test_search_filter_and_jumps_before_any_log_say_so_and_keep_running() 
         messages = [n.message for n in app._notifications]
         assert "no log to search yet" in messages and "no log to filter yet" in messages
         assert app.is_running and view.match_lines == [] and view.filtered_lines is None
+
+
+async def test_attaching_a_new_log_to_a_paused_view_follows_it(spool: LogSpool) -> None:
+    app = PaneApp(spool)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(LogView)
+        await pilot.press("home")
+        await pilot.pause()
+        assert not view.follow
+        with LogSpool() as other:
+            other.append(b"another log\n")
+            view.attach(other, "/tmp/other.log")
+            await pilot.pause()
+            assert view.follow and not view.has_class("-paused")
+            assert view.border_subtitle.startswith("1 lines")
+            assert "another log" in view.render_line(0).text
+            view.attach(spool, "/tmp/redfix-gitea.log")
+            await pilot.pause()

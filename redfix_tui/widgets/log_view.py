@@ -2,18 +2,18 @@
 filters and selects without ever holding the log in memory.
 
 One widget, one job: show the spool. What it has found (search, filter, stage and failure
-markers) lives in a Textual-free :class:`~redfix_tui.logs.find.LogFinder`; the view drives it
-and paints what it holds.
+markers) lives in a Textual-free :class:`~redfix_tui.logs.find.LogFinder`, and the pacing of
+repaints in a :class:`~redfix_tui.logs.pacing.RepaintPacer`; the view drives them and paints.
 
 * **Taking in new data.** A timer compares the spool's ``version`` a few dozen times a second;
   new data leads to at most one repaint per tick however fast lines arrive. While lines pour in
-  faster than they can be read (more than a screenful between repaints: they scroll off unseen
-  anyway), repaints are spaced out — at most ``1 / flood_interval`` a second, fewer if painting
-  is slow — and only the last screen is rendered; the scrollbar, costly to draw, catches up every
-  ``SCROLLBAR_INTERVAL``. As soon as a tick finds no new data, or the stream ends (:meth:`flush`),
-  everything is brought up to date at once. Following keeps the view at the end; scrolling up
-  pauses (the border says how many lines arrived since) and reaching the end again, or End,
-  resumes. The border's subtitle carries line count, bytes, arrival rate and search/filter state.
+  faster than they can be read, repaints are spaced out and only the last screen is rendered;
+  the scrollbar catches up less often (the pacing is a Textual-free
+  :class:`~redfix_tui.logs.pacing.RepaintPacer`). As soon as a tick finds no new data, or the
+  stream ends (:meth:`flush`), everything is brought up to date at once. Following keeps the
+  view at the end; scrolling up pauses (the border says how many lines arrived since) and
+  reaching the end again, or End, resumes. The border's subtitle carries line count, bytes,
+  arrival rate and search/filter state.
 * **Rendering.** Only the rows on screen are rendered. A spool line becomes segments — SGR colours
   kept, every other escape neutralised (:mod:`redfix_tui.logs.ansi`), failure/pass/banner
   highlights, search matches, a ``… [+N bytes]`` marker on lines longer than ``MAX_LINE_BYTES`` —
@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections import deque
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -57,22 +56,13 @@ from redfix_tui.logs.ansi import clean_to_text, plain_of, sanitize, styled_runs
 from redfix_tui.logs.ansi import strip as strip_escapes
 from redfix_tui.logs.find import LogFinder, MarkerKind, SearchJob
 from redfix_tui.logs.markers import classify
+from redfix_tui.logs.pacing import FLOOD_INTERVAL, TICK, RepaintPacer, flow_subtitle
 from redfix_tui.logs.search import LineFilter, compile_pattern, search_spool
 from redfix_tui.logs.spool import LogSpool
 from redfix_tui.safe_text import plain
 
 __all__ = ["EXTEND_BUDGET", "MAX_LINE_BYTES", "TICK", "LogView"]
 
-TICK = 1 / 30
-"""How often the view checks the spool for new data (seconds)."""
-FLOOD_INTERVAL = 0.125
-"""While lines pour in, the shortest time between repaints (seconds): at most 8 a second."""
-PAINT_BUDGET = 0.05
-"""While lines pour in, the share of the time the view's rendering may take."""
-MAX_PAINT_INTERVAL = 0.25
-"""While lines pour in, the longest wait between repaints (seconds)."""
-SCROLLBAR_INTERVAL = 0.5
-"""While lines pour in, how often the scrollbar is brought up to date (seconds)."""
 MAX_LINE_BYTES = 4096
 """Longer lines are shown truncated, with a ``… [+N bytes]`` marker."""
 LINE_CACHE_SIZE = 512
@@ -86,14 +76,6 @@ FILTER_STEP = 100_000
 
 Content = tuple[list[Segment], int]
 """A line's segments and their width in cells."""
-
-
-def _human_bytes(count: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} GB"
 
 
 class LogView(ScrollView, can_focus=True):
@@ -236,19 +218,12 @@ class LogView(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._wrap_page: tuple[tuple, list[Strip]] | None = None
         self._max_width = 0
-        self._render_cost = 0.0
         self._frame: tuple[int, int] | None = None
         self._keep_lines = True
         # taking in new data
-        self._seen_version = -1
-        self._tick_version = -1
+        self._pacer = RepaintPacer()
         self._rows = 0
-        self._lines_shown = 0
         self._paused_at = 0
-        self._rate_samples: deque[tuple[float, int]] = deque(maxlen=64)
-        self._paint_cost = 0.0
-        self._last_sync = 0.0
-        self._scrollbar_synced = 0.0
         self._scrollbar_lazy = False
         self._scrollbar_stale = False
         self._progress_shown = 0.0
@@ -264,9 +239,8 @@ class LogView(ScrollView, can_focus=True):
         self._anchor = None
         self.cursor_line = None
         self._max_width = 0
-        self._seen_version = -1
+        self._pacer.reset()
         self.last_rendered_line = -1
-        self._rate_samples.clear()
         self._invalidate()
         self.follow = True
         if self.is_mounted:
@@ -388,11 +362,8 @@ class LogView(ScrollView, can_focus=True):
         if not spool.is_temporary:
             spool.refresh()
         now = time.monotonic()
-        version = spool.version
-        arriving = version != self._tick_version
-        self._tick_version = version
-        self._rate_samples.append((now, spool.byte_count))
-        if version == self._seen_version and self._rows == self.row_count:
+        arriving = self._pacer.tick(now, spool.version, spool.byte_count)
+        if spool.version == self._pacer.seen_version and self._rows == self.row_count:
             # The rate settling, or a scan's progress (a few times a second: a repaint costs
             # the scan's thread time).
             if not self.finder.busy or now - self._progress_shown >= PROGRESS_INTERVAL:
@@ -400,14 +371,9 @@ class LogView(ScrollView, can_focus=True):
                 self._update_subtitle(now)
             return
         height = self.scrollable_content_region.height or self.size.height
-        flooding = arriving and spool.line_count - self._lines_shown >= height
-        if flooding and now - self._last_sync < self._flood_interval():
-            return
-        self._take_in(now, flooding=flooding)
-
-    def _flood_interval(self) -> float:
-        """The time to leave between repaints during a flood."""
-        return min(MAX_PAINT_INTERVAL, max(self.flood_interval, self._paint_cost / PAINT_BUDGET))
+        flooding = arriving and spool.line_count - self._pacer.lines_shown >= height
+        if not self._pacer.should_wait(now, flooding, self.flood_interval):
+            self._take_in(now, flooding=flooding)
 
     def flush(self) -> None:
         """Show what the spool holds now, without waiting for a tick (e.g. a stream ended)."""
@@ -418,23 +384,20 @@ class LogView(ScrollView, can_focus=True):
         """Bring size, scroll position, search/filter and subtitle up to the spool's state."""
         spool = self.spool
         assert spool is not None
-        self._seen_version = spool.version
-        self._lines_shown = spool.line_count
-        self._paint_cost = 0.7 * self._paint_cost + 0.3 * self._render_cost
-        self._render_cost = 0.0
+        self._pacer.take_in(now, spool.version, spool.line_count)
         self._wrap_page = None
         self.finder.catch_up(spool, EXTEND_BUDGET)
-        self._last_sync = now
         self._rows = self.row_count
         # Lines painted while following a flood scroll away before they are shown again.
         self._keep_lines = not (flooding and self.follow)
-        self._scrollbar_lazy = flooding and now - self._scrollbar_synced < SCROLLBAR_INTERVAL
+        lazy = self._pacer.scrollbar_lazy(now, flooding)
+        self._scrollbar_lazy = lazy
         try:
             self._sync_size()
         finally:
             self._scrollbar_lazy = False
-        if not (flooding and now - self._scrollbar_synced < SCROLLBAR_INTERVAL):
-            self._scrollbar_synced = now
+        if not lazy:
+            self._pacer.scrollbar_synced(now)
             self._sync_scrollbar()
         # The growing last line may have changed: repaint it.
         self._forget_line(spool.line_count - 1)
@@ -488,17 +451,10 @@ class LogView(ScrollView, can_focus=True):
         spool = self.spool
         if spool is None:
             return
-        while len(self._rate_samples) > 2 and now - self._rate_samples[0][0] > 1.0:
-            self._rate_samples.popleft()
-        (t0, b0), (t1, b1) = self._rate_samples[0], self._rate_samples[-1]
-        rate = (b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
-        parts = [f"{spool.line_count:,} lines", _human_bytes(spool.byte_count)]
-        if rate > 0 and self.show_rate:
-            parts.append(f"{_human_bytes(rate)}/s")
-        parts.extend(self.finder.summary())
-        if not self.follow:
-            parts.insert(0, f"PAUSED — {self.pending_lines:,} new lines")
-        subtitle = " · ".join(parts)
+        rate = self._pacer.rate(now) if self.show_rate else 0.0
+        pending = None if self.follow else self.pending_lines
+        found = self.finder.summary()
+        subtitle = flow_subtitle(spool.line_count, spool.byte_count, rate, found, pending)
         if subtitle != self.border_subtitle:
             self.border_subtitle = subtitle
 
@@ -692,7 +648,7 @@ class LogView(ScrollView, can_focus=True):
             return super().render_lines(crop)
         finally:
             self._frame = None
-            self._render_cost += time.perf_counter() - started
+            self._pacer.render_cost += time.perf_counter() - started
 
     def render_line(self, y: int) -> Strip:
         """Render screen row ``y`` (Line API)."""
