@@ -6,13 +6,18 @@ Markdown table that goes into the phase's STATUS file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import tomllib
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import tomli_w
+
+from .journal.errors import JournalError
+from .journal.fileops import journal_lock
 
 CLASSIFICATIONS = (
     "flake under load",
@@ -107,11 +112,12 @@ class Tracker:
 
         The file is re-read first, so a row written meanwhile by another console is kept.
         """
-        self.reload()
-        if self.holds(recipe, run_key):
-            return False
-        self._apply(recipe, {**values, "run_key": run_key})
-        return True
+        with self._locked():
+            self.reload()
+            if self.holds(recipe, run_key):
+                return False
+            self._apply(recipe, {**values, "run_key": run_key})
+            return True
 
     def get(self, recipe: str) -> TrackerEntry:
         """The row for ``recipe`` (a fresh one if it has none yet)."""
@@ -119,8 +125,22 @@ class Tracker:
 
     def update(self, recipe: str, **values: str) -> TrackerEntry:
         """Change fields of ``recipe``'s row and save the file atomically (re-read first)."""
-        self.reload()
-        return self._apply(recipe, values)
+        with self._locked():
+            self.reload()
+            return self._apply(recipe, values)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the tracker's cross-process lock (``.<name>.lock`` beside it) for one
+        read-merge-write, so two consoles recording at the same moment both keep their rows."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with journal_lock(self.path, timeout=10.0, what="tracker"):
+                yield
+        except JournalError as exc:
+            raise TrackerError(str(exc)) from None
+        except OSError as exc:
+            raise TrackerError(f"{self.path}: cannot lock the tracker ({exc.strerror})") from None
 
     def _apply(self, recipe: str, values: dict[str, str]) -> TrackerEntry:
         entry = self.get(recipe)

@@ -233,8 +233,11 @@ def _open_lock(journal: Path) -> int | None:
 
 
 @contextlib.contextmanager
-def journal_lock(journal: Path, *, timeout: float = 30.0) -> Iterator[None]:
-    """Hold the journal's cross-process lock; :class:`JournalError` after ``timeout`` seconds."""
+def journal_lock(journal: Path, *, timeout: float = 30.0, what: str = "journal") -> Iterator[None]:
+    """Hold the journal's cross-process lock; :class:`JournalError` after ``timeout`` seconds.
+
+    Any file written by read-merge-write can use it (the M1 tracker does: ``what="tracker"``).
+    """
     fd = _open_lock(journal)
     if fd is None:
         yield
@@ -249,7 +252,7 @@ def journal_lock(journal: Path, *, timeout: float = 30.0) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise JournalError(
-                        f"journal {journal} stayed locked by another redfix-tui for {timeout:g} s "
+                        f"{what} {journal} stayed locked by another redfix-tui for {timeout:g} s "
                         f"({lock_path(journal)}); nothing written, try again"
                     ) from None
                 time.sleep(delay)

@@ -17,7 +17,7 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker
 
-from ..node import NodeError
+from ..node import DOWN_KINDS, NodeError
 from ..recipes import RecipeStatus, age_text
 from ..runs import NodeStatus
 from ..safe_text import clean
@@ -198,9 +198,7 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
             if exc.kind == "command":  # the node is there; one of its commands failed
                 bar.problem = exc.message
             else:
-                bar.connection = (
-                    "down" if exc.kind in ("hostkey", "auth", "host") else "reconnecting"
-                )
+                bar.connection = "down" if exc.kind in DOWN_KINDS else "reconnecting"
                 bar.message = exc.message
             if exc.message != self._last_error:  # once per failure, not once per tick
                 self._last_error = exc.message
