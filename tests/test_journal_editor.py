@@ -455,3 +455,24 @@ async def test_unreadable_draft_is_one_status_line_and_autosave_stays_off(
         await _settle(app, pilot)
         assert [m.entry.title for m in app.saved] == ["Still works"]
     assert (tmp_path / "state" / "drafts").read_text() == "not a directory"
+
+
+async def test_body_gets_half_of_an_80x24_terminal(journal: Path, tmp_path: Path) -> None:
+    app = EditorApp(journal, tmp_path / "state")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        editor = app.query_one(JournalEditor)
+        body = editor.query_one("#je-body")
+        stamp, title = editor.query_one("#je-stamp"), editor.query_one("#je-title")
+        assert body.outer_size.height >= 12  # was 7 (5 text rows) under two 3-row inputs
+        assert editor.form.compact and stamp.region.y == title.region.y
+        assert stamp.outer_size.height == title.outer_size.height == 1
+        await pilot.press(*"Compact", "tab", *"still types")
+        assert (title.value, body.text) == ("Compact", "still types")
+        stamp.value = "2026-06-17T22:00Z"
+        await pilot.pause()
+        assert editor.form.has_class("-fixed-stamp")
+        await pilot.resize_terminal(80, 40)  # tall enough: the bordered 3-row inputs come back
+        await pilot.pause()
+        assert not editor.form.compact and title.outer_size.height == 3
+        assert body.outer_size.height >= 12

@@ -40,6 +40,9 @@ from redfix_tui.widgets.journal_form import EntryForm
 WIDE = 120
 """From this width on, the entry list and preview sit in a column to the right."""
 
+SHORT = 30
+"""Below this height (stacked layout), stamp and title go compact and the entry list shrinks."""
+
 
 def utc_now() -> datetime:
     """The current time in UTC (the default clock)."""
@@ -72,6 +75,7 @@ class JournalEditor(Widget):
     JournalEditor #je-status { height: 1; padding: 0 1; color: $text-muted; }
     JournalEditor.-error #je-status { color: $error; }
     JournalEditor #je-side { height: 9; }
+    JournalEditor.-short #je-side { height: 6; }
     JournalEditor.-wide #je-side { height: 1fr; width: 2fr; }
     """
 
@@ -159,10 +163,13 @@ class JournalEditor(Widget):
         self._form.focus_title()
 
     def on_resize(self) -> None:
-        """Switch between the stacked (narrow) and side-by-side (wide) layouts."""
+        """Pick the layout: side by side (wide), stacked, or stacked and compact (short)."""
         wide = self.size.width >= WIDE
+        short = not wide and self.size.height < SHORT
         self.set_class(wide, "-wide")
+        self.set_class(short, "-short")
         self._side.column = wide
+        self._form.compact = short
 
     def on_unmount(self) -> None:
         """Exit path (editor removed, app exiting): keep whatever was typed."""

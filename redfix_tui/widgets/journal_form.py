@@ -17,6 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import Input, Static, TextArea
 
 from redfix_tui.evidence import Evidence
@@ -46,7 +47,14 @@ class EntryForm(Vertical):
     EntryForm #je-title { width: 1fr; }
     EntryForm.-fixed-stamp #je-stamp { border: tall $warning; }
     EntryForm #je-body { height: 1fr; }
+    EntryForm.-compact #je-fields { height: 1; padding: 0 1; }
+    EntryForm.-compact Input { background: $boost; }
+    EntryForm.-compact #je-stamp { width: 17; margin-right: 1; }
+    EntryForm.-compact.-fixed-stamp #je-stamp { color: $warning; text-style: bold; }
     """
+
+    compact: reactive[bool] = reactive(False, toggle_class="-compact")
+    """One-row stamp and title without borders (short terminals), leaving the rows to the body."""
 
     class Changed(Message):
         """The title, the stamp or the body changed (typed, or filled by the host)."""
@@ -97,6 +105,11 @@ class EntryForm(Vertical):
         """Show the current minute and follow the clock."""
         self._update_live_stamp(force=True)
         self.set_interval(1.0, self.refresh_clock, name="journal-clock")
+
+    def watch_compact(self, compact: bool) -> None:
+        """Compact the inputs with the form."""
+        self._stamp_input.compact = compact
+        self._title_input.compact = compact
 
     # ------------------------------------------------------------------ reading the form
 
