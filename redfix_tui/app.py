@@ -187,6 +187,13 @@ class RedfixApp(App[None]):
         else:
             self.action_show_help_panel()
 
+    def action_help_quit(self) -> None:
+        """ctrl+c does not quit: say which key does (Textual's hint is markup, which is off)."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(f"Press {key} to quit the app", title="Do you want to quit?")
+                return
+
     def notify(self, message: str, *, title: str = "", markup: bool = True, **options) -> None:
         """Every notification (widgets' ``notify`` lands here) goes through the node-text gate.
 

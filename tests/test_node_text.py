@@ -302,3 +302,18 @@ async def test_every_dialog_shows_hostile_text_plainly() -> None:
             app.pop_screen()
             await pilot.pause()
         assert app.is_running
+
+
+async def test_ctrl_c_names_the_quit_key_without_markup(tmp_path: Path) -> None:
+    """Markup is off for every notification, so the ctrl+c hint is written as plain words."""
+    from redfix_tui.app import create_app
+    from redfix_tui.config import Config
+    from redfix_tui.session import Session
+
+    app = create_app(Session(Config(), tmp_path / "J.md", "redfix"), load=False)
+    async with app.run_test() as pilot:
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        shown = [str(n.message) for n in app._notifications]
+    assert any(re.fullmatch(r"Press (ctrl\+)?q to quit the app", text) for text in shown), shown
+    assert not any("[b]" in text for text in shown)
