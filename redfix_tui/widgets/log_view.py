@@ -2,8 +2,9 @@
 filters and selects without ever holding the log in memory.
 
 One widget, one job: show the spool. What it has found (search, filter, stage and failure
-markers) lives in a Textual-free :class:`~redfix_tui.logs.find.LogFinder`, and the pacing of
-repaints in a :class:`~redfix_tui.logs.pacing.RepaintPacer`; the view drives them and paints.
+markers) lives in a Textual-free :class:`~redfix_tui.logs.find.LogFinder`, the pacing of
+repaints in a :class:`~redfix_tui.logs.pacing.RepaintPacer`, and turning lines into styled
+segments in a :class:`~redfix_tui.logs.lines.LineRenderer`; the view drives them and paints.
 
 * **Taking in new data.** A timer compares the spool's ``version`` a few dozen times a second;
   new data leads to at most one repaint per tick however fast lines arrive. While lines pour in
@@ -14,11 +15,11 @@ repaints in a :class:`~redfix_tui.logs.pacing.RepaintPacer`; the view drives the
   view at the end; scrolling up pauses (the border says how many lines arrived since) and
   reaching the end again, or End, resumes. The border's subtitle carries line count, bytes,
   arrival rate and search/filter state.
-* **Rendering.** Only the rows on screen are rendered. A spool line becomes segments — SGR colours
-  kept, every other escape neutralised (:mod:`redfix_tui.logs.ansi`), failure/pass/banner
-  highlights, search matches, a ``… [+N bytes]`` marker on lines longer than ``MAX_LINE_BYTES`` —
-  kept in a small LRU. Ordinary lines take a fast path straight to segments; lines with tabs,
-  matches or a truncation marker go through a Rich ``Text``. Wrapped mode lays out a page at once.
+* **Rendering.** Only the rows on screen are rendered. A spool line becomes segments (colours,
+  failure/pass/banner highlights, search matches, truncation: a Textual-free
+  :class:`~redfix_tui.logs.lines.LineRenderer` with a small cache, given the view's component
+  styles); each screen row is one :class:`Strip` with gutter, padding and the cursor/selection
+  style on top. Wrapped mode lays out a page at once.
 * **Search, filter, jumps.** Every scan over the whole spool runs in a named, grouped, exclusive
   thread worker that writes into the finder's job (appending only); the view reads the counts on
   its ticks, so the scan never waits for the UI. Progress is shown and posted (coalesced
@@ -38,12 +39,10 @@ import re
 import time
 from typing import ClassVar
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import work
 from textual.binding import Binding, BindingType
-from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -52,10 +51,10 @@ from textual.strip import Strip
 from textual.worker import Worker, get_current_worker
 
 from redfix_tui.evidence import LogEvidence
-from redfix_tui.logs.ansi import clean_to_text, plain_of, sanitize, styled_runs
 from redfix_tui.logs.ansi import strip as strip_escapes
 from redfix_tui.logs.find import LogFinder, MarkerKind, SearchJob
-from redfix_tui.logs.markers import classify
+from redfix_tui.logs.lines import MAX_LINE_BYTES, Content, LineRenderer
+from redfix_tui.logs.markers import Kind
 from redfix_tui.logs.pacing import FLOOD_INTERVAL, TICK, RepaintPacer, flow_subtitle
 from redfix_tui.logs.search import LineFilter, compile_pattern, search_spool
 from redfix_tui.logs.spool import LogSpool
@@ -63,19 +62,12 @@ from redfix_tui.safe_text import plain
 
 __all__ = ["EXTEND_BUDGET", "MAX_LINE_BYTES", "TICK", "LogView"]
 
-MAX_LINE_BYTES = 4096
-"""Longer lines are shown truncated, with a ``… [+N bytes]`` marker."""
-LINE_CACHE_SIZE = 512
-"""Rendered lines kept (about ten screens)."""
 EXTEND_BUDGET = 50_000
 """Lines a repaint may scan to keep a search or filter up to date while following."""
 PROGRESS_INTERVAL = 0.1
 """Shortest time between two progress updates (subtitle, ``LogView.Progress``) of a scan."""
 FILTER_STEP = 100_000
 """Lines a filter scan examines between two cancellation/progress checks."""
-
-Content = tuple[list[Segment], int]
-"""A line's segments and their width in cells."""
 
 
 class LogView(ScrollView, can_focus=True):
@@ -213,8 +205,8 @@ class LogView(ScrollView, can_focus=True):
         """Highest spool line rendered so far since the last attach (benchmarks watch it)."""
         self._anchor: int | None = None  # the fixed end of the marked range
         # rendering
-        self._contents: LRUCache[tuple[int, int], Content] = LRUCache(LINE_CACHE_SIZE)
-        self._generation = 0
+        self._lines = LineRenderer(self._kind_style, self._extra_style, lambda: self.app.console)
+        self._generation = 0  # of rendered lines: bumped when they are all forgotten
         self._styles: dict[str, Style] = {}
         self._wrap_page: tuple[tuple, list[Strip]] | None = None
         self._max_width = 0
@@ -515,6 +507,14 @@ class LogView(ScrollView, can_focus=True):
             style = self._styles[key] = self.get_component_rich_style(name)
         return style
 
+    def _kind_style(self, kind: Kind | None) -> Style:
+        """The base style of a line of ``kind`` (None: an ordinary line)."""
+        return self._style(f"log-view--{kind}" if kind else "")
+
+    def _extra_style(self, name: str) -> Style:
+        """The ``match`` or ``truncated`` style."""
+        return self._component(f"log-view--{name}")
+
     def notify_style_update(self) -> None:
         """CSS changed: drop cached styles and lines."""
         super().notify_style_update()
@@ -524,13 +524,13 @@ class LogView(ScrollView, can_focus=True):
     def _invalidate(self) -> None:
         """Forget every rendered line (highlights, gutter or styles changed) and repaint."""
         self._generation += 1
-        self._contents.clear()
+        self._lines.clear()
         self._wrap_page = None
         self.refresh()
 
     def _forget_line(self, line: int) -> None:
         """Drop one line's cached rendering (it may have grown)."""
-        self._contents.discard((line, self._generation))
+        self._lines.forget(line)
 
     def _repaint_rows(self) -> None:
         """Repaint the rows (cursor, selection or gutter changed; line contents stay valid)."""
@@ -544,50 +544,14 @@ class LogView(ScrollView, can_focus=True):
 
     def _content(self, line: int) -> Content:
         """Segments of spool ``line`` with every style but the cursor's; no gutter, no padding."""
-        key = (line, self._generation)
-        cached = self._contents.get(key)
-        if cached is not None:
-            return cached
-        spool = self.spool
-        assert spool is not None
-        length = spool.line_length(line)
-        truncated = length > MAX_LINE_BYTES
-        clean = sanitize(spool.read_line(line, limit=MAX_LINE_BYTES if truncated else None))
-        plain_text = plain_of(clean)
-        kind = classify(plain_text)
-        base = self._style(f"log-view--{kind}" if kind else "")
-        regex = self.finder.regex
-        if truncated or "\t" in clean or (regex is not None and regex.search(plain_text)):
-            content = self._text_content(clean, base, length if truncated else 0)
-        else:
-            segments = [Segment(text, base + style) for text, style in styled_runs(clean)]
-            width = len(plain_text) if plain_text.isascii() else cell_len(plain_text)
-            content = (segments, width)
+        assert self.spool is not None
+        content = self._lines.render(self.spool, line, self.finder.regex, keep=self._keep_lines)
         if content[1] > self._max_width and not self.wrap:
             self._max_width = content[1]
             self.call_later(self._sync_size)
-        if self._keep_lines and line < spool.complete_lines:
-            self._contents[key] = content
         if line > self.last_rendered_line:
             self.last_rendered_line = line
         return content
-
-    def _text_content(self, clean: str, base: Style, truncated_length: int) -> Content:
-        """The slow path, through a Rich Text: tabs, search matches, the truncation marker."""
-        text = clean_to_text(clean)
-        regex = self.finder.regex
-        if regex is not None:
-            match_style = self._component("log-view--match")
-            for m in regex.finditer(text.plain):
-                if m.end() > m.start():
-                    text.stylize(match_style, m.start(), m.end())
-        if truncated_length:
-            text.append(
-                f" … [+{truncated_length - MAX_LINE_BYTES:,} bytes]",
-                self._component("log-view--truncated"),
-            )
-        segments = list(Segment.apply_style(text.render(self.app.console), base))
-        return segments, text.cell_len
 
     def _line_strip(self, line: int) -> Strip:
         """The full-width strip of spool ``line`` (styles, highlights; no gutter)."""
