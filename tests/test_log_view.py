@@ -6,6 +6,7 @@ import asyncio
 import re
 import shutil
 import subprocess
+import time
 
 import pytest
 from textual.app import App, ComposeResult
@@ -381,3 +382,21 @@ async def test_attaching_a_new_log_to_a_paused_view_follows_it(spool: LogSpool) 
             assert "another log" in view.render_line(0).text
             view.attach(spool, "/tmp/redfix-gitea.log")
             await pilot.pause()
+
+
+async def test_a_flood_ending_on_a_lazy_repaint_is_brought_up_to_date(spool: LogSpool) -> None:
+    """The last lines of a flood taken in by a repaint that left the scrollbar behind: the next
+    tick without new data brings the scrollbar (and the line cache) up to date."""
+    app = PaneApp(spool)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(LogView)
+        await pilot.pause()
+        now = time.monotonic()
+        view._pacer.scrollbar_synced(now)
+        spool.append(b"".join(b"flood %d\n" % i for i in range(1000)))
+        view._take_in(now, flooding=True)
+        assert view._scrollbar_stale and view.vertical_scrollbar.window_virtual_size == 200
+        await pilot.pause(0.15)
+        assert not view._scrollbar_stale
+        assert view.vertical_scrollbar.window_virtual_size == view.virtual_size.height == 1200
+        assert view.vertical_scrollbar.position == view.scroll_y == view.max_scroll_y

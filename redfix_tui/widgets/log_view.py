@@ -356,6 +356,10 @@ class LogView(ScrollView, can_focus=True):
         now = time.monotonic()
         arriving = self._pacer.tick(now, spool.version, spool.byte_count)
         if spool.version == self._pacer.seen_version and self._rows == self.row_count:
+            if self._scrollbar_stale or not self._keep_lines:
+                # The last data came in a flood's repaint: bring the rest up to date now.
+                self._take_in(now)
+                return
             # The rate settling, or a scan's progress (a few times a second: a repaint costs
             # the scan's thread time).
             if not self.finder.busy or now - self._progress_shown >= PROGRESS_INTERVAL:
