@@ -13,7 +13,7 @@ import contextlib
 import getpass
 import shlex
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -367,7 +367,7 @@ class NodeConnection:
 
     async def stream(
         self, command: str, *, chunk_size: int = 65536, merge_stderr: bool = False
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         """Yield ``command``'s stdout as raw byte chunks until it ends.
 
         When the loop is left early, the remote command is sent SIGTERM and its channel closed.

@@ -174,8 +174,12 @@ def parse_state(text: str) -> RerunState | None:
             key, _, value = line.partition(" ")
             if key in ("pid", "exit", "start", "end") and len(value) <= 20:
                 numbers[key] = int(value)
-        texts = {key: data.get(key) for key in ("recipe", "tag", "log", "started", "command")}
-        if not all(isinstance(texts[k], str) for k in ("recipe", "tag", "log", "started")):
+        texts = {
+            key: found
+            for key in ("recipe", "tag", "log", "started", "command")
+            if isinstance(found := data.get(key), str)
+        }
+        if not all(k in texts for k in ("recipe", "tag", "log", "started")):
             return None
         stacks = data.get("stacks")
         return RerunState(
@@ -184,7 +188,7 @@ def parse_state(text: str) -> RerunState | None:
             pid=numbers["pid"],
             log=texts["log"],
             started=texts["started"],
-            command=texts["command"] if isinstance(texts["command"], str) else "",
+            command=texts.get("command", ""),
             exit_status=numbers.get("exit"),
             start_epoch=numbers.get("start"),
             end_epoch=numbers.get("end"),

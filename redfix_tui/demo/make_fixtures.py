@@ -67,8 +67,11 @@ def _rewrite_xml(xml: str, recipe: str, stage: str) -> tuple[str, list[dict]]:
     tests: list[dict] = []
     starts = [m.start() for m in _TESTCASE_RE.finditer(xml)] + [len(xml)]
     for start, end in itertools.pairwise(starts):
-        tag = _TESTCASE_RE.match(xml, start).group(0)
-        name = re.search(r' name="([^"]*)"', tag).group(1)
+        found = _TESTCASE_RE.match(xml, start)
+        assert found is not None  # ``starts`` are the positions where it matched
+        tag = found.group(0)
+        named = re.search(r' name="([^"]*)"', tag)
+        name = named.group(1) if named else ""
         status = _status_of(xml[start:end])
         tests.append(
             {"name": name, "status": status, "ms": plausible_ms(recipe, stage, name, status)}
@@ -164,7 +167,9 @@ def generate(out_dir: Path = FIXTURES, python: str = sys.executable, jobs: int =
                 work / "tests" / recipe,
                 ignore=shutil.ignore_patterns("__pycache__"),
             )
-        jobs_list = [(recipe, stage, "", {}) for recipe in RECIPES for stage in STAGES]
+        jobs_list: list[tuple[str, str, str, dict[str, str]]] = [
+            (recipe, stage, "", {}) for recipe in RECIPES for stage in STAGES
+        ]
         for (recipe, stage), variants in VARIANTS.items():
             jobs_list += [(recipe, stage, name, env) for name, env in variants.items()]
         with ThreadPoolExecutor(max_workers=jobs) as pool:

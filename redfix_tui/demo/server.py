@@ -14,6 +14,7 @@ import os
 import signal
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import asyncssh
 
@@ -108,7 +109,8 @@ class LocalShellServer:
         feeder = asyncio.ensure_future(_feed(process.stdin, proc.stdin))
         closed = asyncio.ensure_future(process.channel.wait_closed())
         try:
-            await asyncio.wait({pumps, closed}, return_when=asyncio.FIRST_COMPLETED)
+            waiting: set[asyncio.Future[Any]] = {pumps, closed}
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             if closed.done():
                 _kill_group(proc)
                 return
@@ -117,8 +119,8 @@ class LocalShellServer:
         except (asyncssh.Error, OSError):
             _kill_group(proc)
         finally:
-            for task in (closed, feeder, pumps):
-                task.cancel()
+            for pending in (closed, feeder, pumps):
+                pending.cancel()
             await asyncio.gather(closed, feeder, pumps, return_exceptions=True)
             if proc.returncode is None:
                 _kill_group(proc)

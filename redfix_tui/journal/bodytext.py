@@ -65,5 +65,10 @@ def unescape_body(body: str) -> str:
 def heading_lines(body: str) -> list[str]:
     """The lines of ``body`` that :func:`escape_body` escapes (to tell the operator)."""
     found: list[str] = []
-    _map_lines(body.replace("\r\n", "\n"), lambda line: found.append(line) or line)
+
+    def keep(line: str) -> str:
+        found.append(line)
+        return line
+
+    _map_lines(body.replace("\r\n", "\n"), keep)
     return [line for line in found if SECTION_RE.match(line)]

@@ -50,8 +50,8 @@ def pytest_test_id(classname: str, name: str, file: str = "") -> str:
     cut = len(parts)
     while cut > 0 and parts[cut - 1][:1].isupper():
         cut -= 1
-    module, classes = parts[:cut], parts[cut:]
-    path = "/".join(module) + ".py" if module else ""
+    packages, classes = parts[:cut], parts[cut:]
+    path = "/".join(packages) + ".py" if packages else ""
     return "::".join(p for p in (path, *classes, name) if p)
 
 

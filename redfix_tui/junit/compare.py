@@ -121,6 +121,6 @@ def compare_runs(
             CaseChange(stage, test_id, a.get(key), b.get(key), verdict, hint)
         )
     stages = sorted(by_stage.values(), key=lambda s: stage_sort_key(s.stage))
-    for stage in stages:
-        stage.changes.sort(key=lambda change: VERDICT_RANK[change.verdict])
+    for compared in stages:
+        compared.changes.sort(key=lambda change: VERDICT_RANK[change.verdict])
     return Comparison(first, second, first_label, second_label, stages)

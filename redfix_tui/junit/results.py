@@ -81,7 +81,7 @@ class Children:
             elif tag == ERR:
                 self.errs.append(child)
             elif tag in _FINAL_RANK:
-                final = self.final
+                final: Any = self.final
                 if final is None or _FINAL_RANK[tag] < _FINAL_RANK[local(final.tag)]:
                     self.final = child
             elif tag in _FLAKY or tag in _RERUN:

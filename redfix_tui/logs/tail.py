@@ -35,7 +35,7 @@ import asyncio
 import contextlib
 import shlex
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -70,7 +70,7 @@ class Node(Protocol):
     async def run(self, command: str, *, check: bool = False, timeout: float | None = 60) -> Any:
         """Run a command; the result has ``stdout``, ``stderr``, ``exit_status``."""
 
-    def stream(self, command: str, *, chunk_size: int = 65536) -> AsyncIterator[bytes]:
+    def stream(self, command: str, *, chunk_size: int = 65536) -> AsyncGenerator[bytes, None]:
         """Yield a command's stdout as raw chunks; raise NodeError on connection loss."""
 
 

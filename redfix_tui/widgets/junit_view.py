@@ -207,9 +207,9 @@ class JUnitView(Widget, can_focus=False):
         tree.reset(plain(f"{first.run_id} {first_label} ↔ {second.run_id} {second_label}"), None)
         fill_comparison(tree.root, comparison)
         tree.root.expand()
-        first = first_change(tree)
-        reveal(tree, first or tree.root)
-        self._show_detail(first.data if first else None)
+        change = first_change(tree)
+        reveal(tree, change or tree.root)
+        self._show_detail(change.data if change else None)
 
     def action_toggle_comparison(self) -> None:
         """Switch between the run and its comparison with the second run."""
