@@ -103,9 +103,8 @@ def check_results_schema(data: dict) -> None:
     assert data["version"] == RECIPES[data["recipe"]]["tag"]
 
 
-def test_build_is_fast_and_lays_out_cc_ci(tmp_path: Path) -> None:
-    best = min(_timed_build(tmp_path / f"n{i}") for i in range(3))
-    assert best < 0.3
+def test_build_lays_out_cc_ci(tmp_path: Path) -> None:
+    """(How fast it builds: benchmarks/bench_guards.py.)"""
     node = build_demo_node(tmp_path / "node")
     assert node.root == (tmp_path / "node").resolve()
     assert node.recipes == tuple(SWEEP_FAILS)
@@ -124,12 +123,6 @@ def test_build_is_fast_and_lays_out_cc_ci(tmp_path: Path) -> None:
         log = (node.root / "tmp" / f"redfix-{recipe}.log").read_bytes()
         assert b"==== stage: restore ====" in ANSI_RE.sub(b"", log)
         assert b"==== verdict: FAIL" in log
-
-
-def _timed_build(root: Path) -> float:
-    start = time.perf_counter()
-    build_demo_node(root)
-    return time.perf_counter() - start
 
 
 def test_past_runs_are_schema_2_and_red_where_the_journal_says(node: DemoNode) -> None:

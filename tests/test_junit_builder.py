@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import random
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -135,10 +134,8 @@ def test_a_doctype_past_the_prolog_check_is_still_rejected(tmp_path: Path) -> No
     ]
     for doc in docs:
         builder = Builder()
-        start = time.perf_counter()
-        with pytest.raises(XMLRejected) as raised:
+        with pytest.raises(XMLRejected) as raised:  # how fast: benchmarks/bench_guards.py
             builder.feed(io.BytesIO(doc))
-        assert time.perf_counter() - start < 1.0
         assert "TOPSECRET" not in raised.value.reason and not builder.suites
 
 

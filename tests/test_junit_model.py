@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -160,9 +159,7 @@ def test_external_entity_never_reads_the_secret(tmp_path: Path) -> None:
 
 def test_entity_bomb_is_not_expanded() -> None:
     data, _ = BAD_FILES["bomb"]
-    start = time.perf_counter()
-    jf = load_junit_bytes("x.xml", data)
-    assert time.perf_counter() - start < 1.0
+    jf = load_junit_bytes("x.xml", data)  # how fast it is refused: benchmarks/bench_guards.py
     assert jf.error is not None and "lol" not in jf.error
 
 

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import tarfile
-import time
 from pathlib import Path
 
 import pytest
@@ -27,10 +26,8 @@ from redfix_tui.node_read import listing_command, parse_listing, read_many
 
 def test_deep_nesting_is_refused_before_json_recurses() -> None:
     deep = "[" * 100_000 + "]" * 100_000
-    start = time.perf_counter()
     with pytest.raises(NodeJSONError, match=r"results\.json: nested deeper than 64 levels"):
-        load_json(deep, "results.json")
-    assert time.perf_counter() - start < 1.0
+        load_json(deep, "results.json")  # how fast: benchmarks/bench_guards.py
     with pytest.raises(NodeJSONError, match="nested deeper"):
         load_json(('{"a":' * 70_000) + "1" + "}" * 70_000, "canonical.json")
     # Just at the limit is fine; one more is not.
