@@ -33,6 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="PATH", help="config file (TOML)")
     parser.add_argument("--host", metavar="HOST", help="override the node's host")
     parser.add_argument(
+        "--local",
+        action="store_true",
+        help='the node is this machine: run its commands locally, without SSH (host = "local")',
+    )
+    parser.add_argument(
         "--node", metavar="NAME", help="start on the configured node NAME ([nodes.NAME])"
     )
     parser.add_argument("--journal", metavar="PATH", help="the phase journal to write")
@@ -86,11 +91,15 @@ def _run_console(args: argparse.Namespace, config: Config, log_target: str | Non
     from .app import create_app
     from .session import Session
 
+    if args.local and (args.demo or args.demo_dir):
+        raise UserError("--local and --demo cannot be combined (the demo serves its node over SSH)")
+    if args.local and args.host:
+        raise UserError('--local and --host cannot be combined (--local means host "local")')
     demo_dir: Path | None = None
     if args.demo or args.demo_dir:
         demo_dir = Path(args.demo_dir or tempfile.mkdtemp(prefix="redfix-demo-")).resolve()
     journal_path, phase = journal_location(args, config, demo_dir)
-    host = args.host
+    host = "local" if args.local else args.host
     if log_target and ":" in log_target.split("/", 1)[0]:
         host, log_target = log_target.split(":", 1)
     if args.node:

@@ -20,7 +20,7 @@ import contextlib
 import os
 import signal
 import socket
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from pathlib import Path
 
 from .config import NodeConfig
@@ -126,8 +126,9 @@ class LocalNode:
         """Stop the commands still running (detached reruns are in their own session and go
         on), then report ``closed``."""
         self._connected = False
-        for process in list(self.processes):
-            await _stop(process)
+        stopping = list(self.processes)
+        await asyncio.gather(*(_stop(process) for process in stopping))
+        self.processes.difference_update(stopping)  # a stream left at a yield drops it later
         self._notify("closed", "")
 
     async def _spawn(
@@ -189,7 +190,7 @@ class LocalNode:
 
     async def stream(
         self, command: str, *, chunk_size: int = 65536, merge_stderr: bool = False
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         """Yield ``command``'s stdout as raw byte chunks until it ends.
 
         When the loop is left early, the command's process group is sent SIGTERM (SIGKILL

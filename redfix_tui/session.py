@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .config import Config, NodeConfig
 
 if TYPE_CHECKING:  # asyncssh is imported on first use, after the first frame is drawn
+    from .local_node import LocalNode
     from .node import NodeConnection
     from .recipes import RecipeSource
     from .runs import RunControl
@@ -44,24 +45,41 @@ class Session:
     open_log: str | None = None
     """A remote log path to open instead of the selected recipe's rerun log."""
 
-    _services: tuple[NodeConnection, RecipeSource, RunControl] | None = field(
+    _services: tuple[NodeConnection | LocalNode, RecipeSource, RunControl] | None = field(
         default=None, init=False, repr=False
     )
 
-    def _wire(self) -> tuple[NodeConnection, RecipeSource, RunControl]:
-        from .node import NodeConnection
+    @property
+    def local(self) -> bool:
+        """True when the node is this machine (``host = "local"`` or ``--local``): commands
+        run as local processes, without SSH."""
+        if self.demo_dir is not None:
+            return False
+        from .local_node import is_local
+
+        return is_local(self.host_override or self.node_config().host)
+
+    def _wire(self) -> tuple[NodeConnection | LocalNode, RecipeSource, RunControl]:
         from .recipes import RecipeSource
         from .runs import RunControl
 
-        label = "demo" if self.demo_dir is not None else None
-        node = NodeConnection(
-            self.node_config(), host_override=self.host_override, label=label or self.node_name
-        )
+        node: NodeConnection | LocalNode
+        if self.local:
+            from .local_node import LocalNode
+
+            node = LocalNode(self.node_config(), label=self.node_name)
+        else:
+            from .node import NodeConnection
+
+            label = "demo" if self.demo_dir is not None else None
+            node = NodeConnection(
+                self.node_config(), host_override=self.host_override, label=label or self.node_name
+            )
         self._services = (node, RecipeSource(node, self.config), RunControl(node, self.config))
         return self._services
 
     @property
-    def node(self) -> NodeConnection:
+    def node(self) -> NodeConnection | LocalNode:
         """The node connection (created on first use)."""
         return (self._services or self._wire())[0]
 
@@ -84,6 +102,10 @@ class Session:
         """The node's label, without touching the network."""
         if self.demo_dir is not None:
             return "demo"
+        if self.local:
+            from .local_node import local_label
+
+            return f"{self.node_name} (local)" if self.node_name else local_label()
         if self.node_name:
             return self.node_name
         node = self.node_config()
