@@ -31,6 +31,8 @@ LOCAL_HOST = "local"
 SHELL = "/bin/sh"
 REAP_SECONDS = 2.0
 """How long a stopped command's process group gets after SIGTERM before SIGKILL."""
+CLOSE_REAP_SECONDS = 0.3
+"""The same when the console closes (it has 0.6 s for the whole session to close)."""
 
 
 def is_local(host: str | None) -> bool:
@@ -127,7 +129,7 @@ class LocalNode:
         on), then report ``closed``."""
         self._connected = False
         stopping = list(self.processes)
-        await asyncio.gather(*(_stop(process) for process in stopping))
+        await asyncio.gather(*(_stop(process, CLOSE_REAP_SECONDS) for process in stopping))
         self.processes.difference_update(stopping)  # a stream left at a yield drops it later
         self._notify("closed", "")
 
@@ -259,13 +261,13 @@ def _status(returncode: int | None) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-async def _stop(process: asyncio.subprocess.Process) -> None:
+async def _stop(process: asyncio.subprocess.Process, grace: float = REAP_SECONDS) -> None:
     """End a command left early: SIGTERM to its process group, SIGKILL if it lingers, and
     reap it (its pipes are closed here, not at garbage collection)."""
     if process.returncode is None:
         _signal_group(process.pid, signal.SIGTERM)
         try:
-            await asyncio.wait_for(asyncio.shield(process.wait()), REAP_SECONDS)
+            await asyncio.wait_for(asyncio.shield(process.wait()), grace)
         except TimeoutError:
             _signal_group(process.pid, signal.SIGKILL)
             await process.wait()

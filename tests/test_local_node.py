@@ -372,3 +372,64 @@ async def test_tail_exactly_once_across_rotations_and_restarts(
     spool.close()
     assert numbers == list(range(1, written + 1))
     assert [(how, mark) for how, mark in tail.noticed] == expected
+
+
+async def test_close_kills_a_command_that_ignores_term(local: LocalNode) -> None:
+    stream = local.stream("trap '' TERM; while :; do echo x; sleep 0.05; done")
+    await anext(stream)
+    (process,) = local.processes
+    started = asyncio.get_running_loop().time()
+    await local.close()
+    assert asyncio.get_running_loop().time() - started < 1.0
+    assert process.returncode == -9 and local.processes == set()
+    await stream.aclose()
+
+
+CONSOLE = """
+import asyncio, sys
+sys.path.insert(0, sys.argv[1])
+from tests.test_local_node import local_site
+from redfix_tui.local_node import LocalNode
+from redfix_tui.runs import RunControl
+from pathlib import Path
+
+async def main():
+    tree, config, env = local_site(Path(sys.argv[2]), speed=float(sys.argv[3]))
+    node = LocalNode(config.node, env=env, cwd=tree.root)
+    state = await RunControl(node, config).start("discourse", "0.8.1+3.5.0")
+    print(state.pid, flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+async def test_rerun_survives_a_hung_up_console(tmp_path: Path) -> None:
+    """A console started from a terminal (its own process group here) that is hung up: SIGHUP
+    to the console's whole group. The local rerun lives on and records its exit status."""
+    root = tmp_path / "node"
+    console = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        CONSOLE,
+        str(Path(__file__).resolve().parent.parent),
+        str(root),
+        str(FAST),
+        stdout=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert console.stdout is not None
+    line = await asyncio.wait_for(console.stdout.readline(), 30)
+    pid = int(line)
+    os.killpg(console.pid, 1)  # the terminal hangs up
+    assert await asyncio.wait_for(console.wait(), 10) == -1
+    assert _alive(pid)
+    tree = DemoNode(root)
+    config = config_from_dict(tree.config_overrides(), "<test>")
+    env = {**tree.env(), "LANG": "C.UTF-8", "REDFIX_DEMO_SPEED": str(FAST)}
+    node = LocalNode(config.node, env=env, cwd=tree.root)
+    try:
+        final = await wait_finished(RunControl(node, config), "discourse", timeout=60)
+        assert final.pid == pid and final.exit_status == 1  # ran to its end: the upgrade fails
+    finally:
+        await node.close()
