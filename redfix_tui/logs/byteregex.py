@@ -21,7 +21,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from re import _compiler, _constants, _parser
+from re import (  # type: ignore[attr-defined]  # re's private parser: not in typeshed
+    _compiler,
+    _constants,
+    _parser,
+)
 
 _TEXT_ONLY = re.compile(r"\\[sSNuU]")
 """Escapes that mean more on text than on bytes, even for ASCII (``\\s``: ``\\x1c``-``\\x1f``)."""
@@ -60,7 +64,7 @@ def _low(code: int) -> int:
 
 def _fold_set(items: list) -> list:
     """A class's items, with the lower-case forms of its capitals added."""
-    out = []
+    out: list[tuple[object, object]] = []
     for op, av in items:
         if op is _constants.LITERAL:
             out.append((op, _low(av)))
