@@ -54,6 +54,9 @@ class PathsConfig:
     rerun_log: str = "/tmp/redfix-{recipe}.log"
     rerun_state: str = "/tmp/redfix-{recipe}.rerun"
     manual_run_id: str = "manual"
+    archive: str = "~/.local/share/redfix-tui/runs/{recipe}/{start}"
+    """Where the detached rerun wrapper archives each isolation run on the node: must end in
+    ``/{recipe}/{start}`` (start: UTC ``YYYYMMDDTHHMMSSZ``); ``~/`` is the SSH user's home."""
 
 
 @dataclass
@@ -105,6 +108,8 @@ class BoardConfig:
     """Refuse a rerun when the sweep timer fires within this many minutes."""
     tracker: str = ""
     """M1 tracker TOML; empty means tracker.toml beside the journal."""
+    keep_runs: int = 30
+    """How many archived isolation runs the node keeps per recipe (the newest)."""
 
 
 @dataclass
@@ -242,6 +247,29 @@ def _check_node(origin: str, name: str, node: NodeConfig) -> None:
     )
 
 
+ARCHIVE_TAIL = "/{recipe}/{start}"
+"""How ``[paths] archive`` ends: one directory per recipe, one per run under it."""
+
+
+def _check_archive(origin: str, template: str) -> None:
+    """``[paths] archive``: an absolute or ``~/`` path ending in ``/{recipe}/{start}``."""
+    _check_text(origin, "paths.archive", template, empty=False)
+    root = template.rstrip("/")
+    if not root.endswith(ARCHIVE_TAIL) or "{" in root[: -len(ARCHIVE_TAIL)]:
+        raise ConfigError(
+            f"{origin}: [paths.archive] expected a directory ending in {ARCHIVE_TAIL} "
+            f"(and no other placeholder), got {template!r}"
+        )
+    base = root[: -len(ARCHIVE_TAIL)]
+    if not (base.startswith("/") or base.startswith("~/")) or base in ("/", "~/"):
+        raise ConfigError(
+            f"{origin}: [paths.archive] expected an absolute or ~/ path below / or ~, got "
+            f"{template!r}"
+        )
+    if any(part in (".", "..") for part in base.split("/")[1:]):
+        raise ConfigError(f"{origin}: [paths.archive] must not hold . or .. parts: {template!r}")
+
+
 def validate_config(config: Config, origin: str = "<config>") -> Config:
     """Check values (not only types): ranges, templates' placeholders, names; return ``config``.
 
@@ -287,6 +315,12 @@ def validate_config(config: Config, origin: str = "<config>") -> Config:
         _check_text(origin, f"paths.{key}", getattr(paths, key), empty=False)
     for key in ("rerun_log", "rerun_state"):
         _check_text(origin, f"paths.{key}", getattr(paths, key), empty=False)
+    _check_archive(origin, paths.archive)
+    if not 1 <= board.keep_runs <= 10000:
+        raise ConfigError(
+            f"{origin}: [board.keep_runs] expected a number of runs, 1 to 10000, "
+            f"got {board.keep_runs}"
+        )
     run_id = paths.manual_run_id
     if not run_id or run_id.startswith(".") or any(c not in _RUN_ID_CHARS for c in run_id):
         raise ConfigError(

@@ -36,18 +36,28 @@ class NodeFile:
     """Why it was not read, starting with its path (relative to the listed directory)."""
 
 
-def listing_command(directory: str, name: str, *, limit: int = MAX_BYTES) -> str:
-    """The command that sends ``<directory>/*/<name>``: big files' records, then a tar."""
+def listing_command(
+    directory: str,
+    name: str,
+    *,
+    limit: int = MAX_BYTES,
+    depth: int = 2,
+    max_files: int = MAX_FILES,
+) -> str:
+    """The command that sends ``<directory>/*/<name>``: big files' records, then a tar.
+
+    ``depth`` 3 sends ``<directory>/*/*/<name>``; ``max_files`` caps each part (newest first).
+    """
     find = (
-        f"find -L . -mindepth 2 -maxdepth 2 -name {shlex.quote(name)} -type f -size "
-        "{size}c -printf {format} 2>/dev/null"
+        f"find -L . -mindepth {int(depth)} -maxdepth {int(depth)} -name {shlex.quote(name)} "
+        "-type f -size {size}c -printf {format} 2>/dev/null"
     )
     return (
         f"cd {shlex.quote(directory)} 2>/dev/null || exit 0; "
         + find.format(size=f"+{int(limit)}", format="'B %s %P\\0'")
-        + f" | head -z -n {MAX_FILES}; printf '\\0'; "
+        + f" | head -z -n {int(max_files)}; printf '\\0'; "
         + find.format(size=f"-{int(limit) + 1}", format="'%T@ %P\\0'")
-        + f" | sort -z -r -n | head -z -n {MAX_FILES} | cut -z -d ' ' -f 2- "
+        + f" | sort -z -r -n | head -z -n {int(max_files)} | cut -z -d ' ' -f 2- "
         "| tar -c -f - --null --no-recursion -T - 2>/dev/null"
     )
 
@@ -102,4 +112,19 @@ async def read_many(
                 f"({len(files)} read); older ones were not read"
             )
     files, problem = parse_listing(b"".join(chunks))
+    return files, f"{directory}: {problem}" if problem else ""
+
+
+def listing_files(
+    directory: str, name: str, data: bytes, *, cut: bool = False, budget: int = BUDGET
+) -> tuple[list[NodeFile], str]:
+    """:func:`listing_command`'s output read by someone else (the board read): ``(files,
+    problem)`` as :func:`read_many` gives; ``cut`` says the output went over ``budget``."""
+    if cut or len(data) > budget:
+        files, _ = parse_listing(data[:budget])
+        return files, (
+            f"{directory}: stopped after {size_text(budget)} of {name} files "
+            f"({len(files)} read); older ones were not read"
+        )
+    files, problem = parse_listing(data)
     return files, f"{directory}: {problem}" if problem else ""

@@ -13,7 +13,9 @@ import re
 import shlex
 from datetime import UTC, datetime, timedelta
 
+from .board_read import Request, board_reader
 from .config import Config
+from .ledger import archive_base, shell_dir
 from .node import CommandResult, NodeConnection, NodeError
 from .node_state import (
     NodeStatus,
@@ -90,37 +92,38 @@ class RunControl:
         commands = self.config.commands
         values = self._values()
         status = NodeStatus(refreshed=now or datetime.now(UTC))
-        flight, states, disk, sweep, stacks = await asyncio.gather(
-            self.node.run(render(commands.in_flight, **values)),
-            self.node.run(
-                f'for f in {self._state_glob()}; do [ -f "$f" ] && '
-                f"{{ cat \"$f\"; echo; echo '\x1e'; }}; done; true"
-            ),
-            self.node.run(render(commands.disk_free, **values)),
-            self.node.run(render(commands.sweep_next, **values)),
-            self.node.run(render(commands.stacks, **values)),
+        reply = await board_reader(self.node).read(
+            Request(
+                sections={
+                    "flight": render(commands.in_flight, **values),
+                    "states": (
+                        f'for f in {self._state_glob()}; do [ -f "$f" ] && '
+                        f"{{ cat \"$f\"; echo; echo '\x1e'; }}; done; true"
+                    ),
+                    "disk": render(commands.disk_free, **values),
+                    "sweep": render(commands.sweep_next, **values),
+                    "stacks": render(commands.stacks, **values),
+                },
+                after={"ps": "ps -e -o pid=,pgid=,etimes="},
+            )
         )
-        status.in_flight = parse_in_flight(flight.stdout)
-        if status.in_flight:
-            pids = ",".join(str(p.pid) for p in status.in_flight)
-            ps = await self.node.run(f"ps -o pid=,pgid=,etimes= -p {pids}")
-            details = {
-                int(f[0]): (int(f[1]), int(f[2]))
-                for f in (line.split() for line in ps.stdout.splitlines())
-                if len(f) == 3 and all(part.isdigit() for part in f)
-            }
-            status.in_flight = [
-                Process(p.pid, p.command, *details.get(p.pid, (0, 0))) for p in status.in_flight
-            ]
+        parts = {key: section.result() for key, section in reply.sections.items()}
+        flight, states, disk, sweep, stacks = (
+            parts[key] for key in ("flight", "states", "disk", "sweep", "stacks")
+        )
+        table = _process_table(parts["ps"].stdout)
+        status.in_flight = [
+            Process(p.pid, p.command, *table.get(p.pid, (0, 0)))
+            for p in parse_in_flight(flight.stdout)
+        ]
         status.reruns = [
             s
             for s in (parse_state(chunk) for chunk in states.stdout.split("\x1e"))
             if s is not None
         ]
-        waiting = [s.pid for s in status.reruns if s.exit_status is None and s.pid > 1]
+        waiting = {s.pid for s in status.reruns if s.exit_status is None and s.pid > 1}
         if waiting:
-            ps = await self.node.run(f"ps -o pid= -p {','.join(str(p) for p in waiting)}")
-            status.alive = {int(x) for x in ps.stdout.split() if x.isdigit()}
+            status.alive = waiting & set(table)
         status.disk_free = parse_disk_free(disk.stdout)
         status.sweep_next = parse_sweep_next(sweep.stdout) if sweep.ok else None
         if not sweep.ok:
@@ -193,13 +196,15 @@ class RunControl:
         # output in the log, then appends its exit status. setsid gives it its own session and
         # process group ($$). Its TERM trap lets it outlive a cancel of the group just long enough
         # to record the command's status (143), while the command itself gets the signal.
+        # When the command has ended, the wrapper archives the run (see archive_script) before
+        # it records the exit status, so the ledger holds the run once the state says it ended.
         body = (
-            f"trap : TERM; printf '%s\\n' {shlex.quote(record)} \"pid $$\" "
-            f'"start $(date +%s)" > {shlex.quote(state_file + ".new")} && '
+            f"trap : TERM; s=$(date +%s); printf '%s\\n' {shlex.quote(record)} \"pid $$\" "
+            f'"start $s" > {shlex.quote(state_file + ".new")} && '
             f"mv -f {shlex.quote(state_file + '.new')} {shlex.quote(state_file)}; "
             f"( {command} ) > {shlex.quote(log)} 2>&1 < /dev/null; "
-            f'rc=$?; printf \'exit %s\\nend %s\\n\' "$rc" "$(date +%s)" '
-            f">> {shlex.quote(state_file)}"
+            f"rc=$?; e=$(date +%s); {self.archive_script(recipe, tag, started)}; "
+            f'printf \'exit %s\\nend %s\\n\' "$rc" "$e" >> {shlex.quote(state_file)}'
         )
         launcher = (
             f"rm -f {shlex.quote(state_file)}; "
@@ -212,6 +217,51 @@ class RunControl:
         if state is None:
             raise NodeError(f"the rerun did not report its start ({result.stdout[:80]!r})")
         return state
+
+    def archive_script(self, recipe: str, tag: str, started: str) -> str:
+        """Shell lines archiving a finished run (``$s`` start, ``$e`` end, ``$rc`` status).
+
+        Into ``<archive>/<recipe>/<UTC start>/``: the manual run directory's results.json and
+        JUnit files written since the start, the log, the canonical.json of the time and
+        ``run.json`` (recipe, tag, start, end, exit status, user); then only the newest
+        ``[board] keep_runs`` runs of the recipe are kept. Appends ``archive DIR`` to the state
+        file, or ``archive-failed STEP DIR`` naming the step that failed.
+        """
+        validate_recipe(recipe)
+        validate_tag(tag)
+        paths = self.config.paths
+        manual = f"{paths.runs_root}/{paths.manual_run_id}"
+        home = f"{shell_dir(archive_base(self.config))}/{shlex.quote(recipe)}"
+        canon = f"{paths.warm_root}/{recipe}/canonical.json"
+        m, j = shlex.quote(manual), shlex.quote(f"{manual}/{paths.junit_subdir}")
+        run_json = (
+            '{"recipe": "%s", "tag": "%s", "started": "%s", "start": %s, "end": %s, '
+            '"exit_status": %s, "user": "%s", "run_id": "%s"}\\n'
+        )
+        state = shlex.quote(self.state_path(recipe))
+        keep = int(self.config.board.keep_runs)
+        return (
+            f'a={home}/$(date -u -d "@$s" +%Y%m%dT%H%M%SZ); f=""; '
+            'mkdir -p "$a/junit" || f=mkdir; '
+            'if [ -z "$f" ]; then '
+            f'if [ -f {m}/results.json ] && [ $(stat -c %Y {m}/results.json) -ge "$s" ]; '
+            f'then cp {m}/results.json "$a/" || f=results.json; fi; '
+            f'for x in {j}/*.xml; do [ -f "$x" ] && [ $(stat -c %Y "$x") -ge "$s" ] && '
+            '{ cp "$x" "$a/junit/" || f=junit; }; done; '
+            f"[ -f {shlex.quote(self.log_path(recipe))} ] && "
+            f'{{ cp {shlex.quote(self.log_path(recipe))} "$a/log" || f=log; }}; '
+            f'[ -f {shlex.quote(canon)} ] && {{ cp {shlex.quote(canon)} "$a/canonical.json" '
+            "|| f=canonical.json; }; "
+            "u=$(printf %s \"${USER:-$(id -un 2>/dev/null)}\" | tr -cd 'A-Za-z0-9._-'); "
+            f"printf {shlex.quote(run_json)} {shlex.quote(recipe)} {shlex.quote(tag)} "
+            f'{shlex.quote(started)} "$s" "$e" "$rc" "$u" {shlex.quote(paths.manual_run_id)} '
+            '> "$a/run.json.new" && mv -f "$a/run.json.new" "$a/run.json" || f=run.json; fi; '
+            'if [ -z "$f" ]; then '
+            f"( cd {home} && ls -1 | grep -E '^[0-9]{{8}}T[0-9]{{6}}Z$' | sort -r | "
+            f'tail -n +{keep + 1} | while read -r d; do rm -rf -- "$d"; done ); '
+            f"printf 'archive %s\\n' \"$a\" >> {state}; "
+            f'else printf \'archive-failed %s %s\\n\' "$f" "$a" >> {state}; fi'
+        )
 
     def run_label(self, state: RerunState) -> str:
         """Which run this was, for the tracker: ``manual 2026-06-18T00:05Z``."""
@@ -322,6 +372,15 @@ class RunControl:
 
 
 _NOT_FOUND = re.compile(r"([^\s:'\"]+)'?: (?:command )?not found|'([^']+)': No such file")
+
+
+def _process_table(text: str) -> dict[int, tuple[int, int]]:
+    """``ps -o pid=,pgid=,etimes=`` lines as ``{pid: (pgid, seconds running)}``."""
+    return {
+        int(f[0]): (int(f[1]), int(f[2]))
+        for f in (line.split() for line in text.splitlines())
+        if len(f) == 3 and all(part.isdigit() for part in f)
+    }
 
 
 def _lines(text: str) -> list[str]:

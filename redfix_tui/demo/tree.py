@@ -159,6 +159,11 @@ class DemoNode:
         return self.root / "var" / "lib" / "ci-warm"
 
     @property
+    def archive(self) -> Path:
+        """The isolation run archive (``~/.local/share/redfix-tui/runs`` of the SSH user)."""
+        return self.root / "home" / ".local" / "share" / "redfix-tui" / "runs"
+
+    @property
     def state(self) -> Path:
         """State read by the fake tools: ``stacks``, ``sweep_next``, ``latest-tags``."""
         return self.root / "var" / "lib" / "redfix-demo"
@@ -197,6 +202,7 @@ class DemoNode:
                 "warm_root": str(self.warm_root),
                 "rerun_log": str(self.root / "tmp" / "redfix-{recipe}.log"),
                 "rerun_state": str(self.root / "tmp" / "redfix-{recipe}.rerun"),
+                "archive": str(self.archive / "{recipe}" / "{start}"),
             },
             "commands": {
                 "latest_tag": f"awk -v r={{recipe}} '$1 == r {{print $2}}' {tags}",
