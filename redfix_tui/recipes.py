@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
+from .board_read import PLACEHOLDER, Request, Section, board_reader
 from .config import Config
-from .node import NodeConnection, NodeError
+from .node import NodeConnection, NodeError, decode
 from .node_json import printable
-from .node_read import MAX_FILES, NodeFile, read_many
+from .node_read import MAX_FILES, NodeFile, listing_command, listing_files
 from .run_results import (
     STAGES,
     Canonical,
@@ -104,7 +105,10 @@ class RecipeSource:
         result = await self.node.run(
             render(self.config.commands.recipes, **self._values()), check=True
         )
-        output = result.stdout
+        return self._names(result.stdout)
+
+    def _names(self, output: str) -> list[str]:
+        """The recipe names in a listing (see :meth:`recipe_names`)."""
         entries = output.split("\0") if "\0" in output else output.splitlines()
         names: set[str] = set()
         for entry in entries:
@@ -134,16 +138,45 @@ class RecipeSource:
     async def load(self) -> list[RecipeStatus]:
         """Read every recipe's status; unreadable files become ``problems``, not errors.
 
-        Each file is read whole (up to the 16 MiB limit) and parsed on its own, so one bad file
-        marks its recipe and every other recipe still loads.
+        One remote command (see :mod:`.board_read`) lists the recipes, reads their latest tags,
+        every canonical.json and results.json; each file is read whole (up to the 16 MiB limit)
+        and parsed on its own, so one bad file marks its recipe and every other recipe still
+        loads. A failing recipes listing raises :class:`NodeError` (kind ``command``).
         """
         self.problems = []
-        names = await self.recipe_names()
         paths = self.config.paths
-        (canon_files, canon_problem), (run_files, runs_problem), tags = await asyncio.gather(
-            read_many(self.node, paths.warm_root, "canonical.json"),
-            read_many(self.node, paths.runs_root, "results.json"),
-            asyncio.gather(*(self.latest_tag(name) for name in names)),
+        values = self._values()
+        configured = [validate_recipe(name) for name in self.config.board.recipes]
+        sections = {
+            "canon": listing_command(paths.warm_root, "canonical.json"),
+            "runs": listing_command(paths.runs_root, "results.json"),
+        }
+        if not configured:
+            sections["names"] = render(self.config.commands.recipes, **values)
+        reply = await board_reader(self.node).read(
+            Request(
+                sections=sections,
+                tag_template=render(self.config.commands.latest_tag, recipe=PLACEHOLDER, **values),
+                tag_names=configured or None,
+            )
+        )
+        if configured:
+            names = configured
+        else:
+            listing = reply.sections["names"].result()
+            if not listing.ok:
+                first = (
+                    listing.stderr.strip().splitlines() or [f"exit status {listing.exit_status}"]
+                )[0]
+                raise NodeError(f"`{_short(listing.command)}` failed: {first}", kind="command")
+            names = self._names(listing.stdout)
+        tags = [_tag(reply.tags.get(name)) for name in names]
+        canon, runs = reply.sections["canon"], reply.sections["runs"]
+        canon_files, canon_problem = listing_files(
+            paths.warm_root, "canonical.json", canon.stdout, cut=canon.cut
+        )
+        run_files, runs_problem = listing_files(
+            paths.runs_root, "results.json", runs.stdout, cut=runs.cut
         )
         self.problems += [printable(p) for p in (canon_problem, runs_problem) if p]
         statuses = {
@@ -220,6 +253,19 @@ class RecipeSource:
         current: RunSummary | None = getattr(status, slot)
         if current is None or _newer(summary, current):
             setattr(status, slot, summary)
+
+
+def _tag(section: Section | None) -> str:
+    """The first line of a latest-tag command's output ("" when it failed or printed none)."""
+    if section is None or section.exit_status != 0:
+        return ""
+    lines = decode(section.stdout).strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
+def _short(command: str, width: int = 60) -> str:
+    command = " ".join(command.split())
+    return command if len(command) <= width else command[: width - 1] + "…"
 
 
 def _newer(a: RunSummary, b: RunSummary) -> bool:
