@@ -95,6 +95,17 @@ class RedfixApp(App[None]):
             timeout=20,
         )
 
+    def on_load(self) -> None:
+        """Start connecting to the node before the first frame: the SSH handshake runs while
+        Textual starts (the main screen's first refresh then finds the connection up, or its
+        error). Not for the demo (its server starts with the screen) or a local node."""
+        session = self.session
+        if not self.load or session.demo_dir is not None or session.local:
+            return
+        early = getattr(session.node, "connect_early", None)
+        if early is not None:
+            early()
+
     def on_mount(self) -> None:
         """Exit cleanly on SIGHUP/SIGTERM (a closed tmux pane) so drafts are saved on the way."""
         loop = asyncio.get_running_loop()

@@ -129,6 +129,13 @@ class NodeConnection:
         """Connection attempts made, to tell callers that waited during one."""
         self._failure_error: NodeError | None = None
         """The last attempt's error (None after a success)."""
+        self._state: tuple[str, str] | None = None
+        """The last state told to listeners (a listener added later is told it at once)."""
+        self._early: asyncio.Task[None] | None = None
+        """The attempt :meth:`connect_early` started, until the first :meth:`connect` takes it."""
+        self._resolved: SSHTarget | None = None
+        """The ssh config, keys and known_hosts files resolved for the host (kept while
+        attempts succeed; resolved again after a failed one, so a fixed setting is seen)."""
 
     # -- connection -------------------------------------------------------------------------
 
@@ -155,10 +162,14 @@ class NodeConnection:
         self.auth_failures = min(self.auth_failures, AUTH_ATTEMPTS - 1)
 
     def add_listener(self, listener: Callable[[str, str], None]) -> None:
-        """Call ``listener(state, message)`` on every connection state change."""
+        """Call ``listener(state, message)`` on every connection state change (at once with
+        the current state when there is one: the connection may have started before the UI)."""
         self._listeners.append(listener)
+        if self._state is not None:
+            listener(*self._state)
 
     def _notify(self, state: str, message: str = "") -> None:
+        self._state = (state, message)
         for listener in list(self._listeners):
             listener(state, message)
 
@@ -167,8 +178,10 @@ class NodeConnection:
         return f"authentication refused for {who} — fix the key, then ctrl+r to retry"
 
     def _target(self) -> SSHTarget:
+        if self._resolved is not None:
+            return self._resolved
         cfg = self.config
-        return resolve_target(
+        self._resolved = resolve_target(
             self.host,
             port=cfg.port,
             username=cfg.username,
@@ -176,6 +189,7 @@ class NodeConnection:
             ssh_config=cfg.ssh_config,
             client_keys=list(cfg.client_keys),
         )
+        return self._resolved
 
     def _options(self, target: SSHTarget, check: KnownHostsCheck) -> dict[str, Any]:
         cfg = self.config
@@ -194,12 +208,53 @@ class NodeConnection:
             options["client_keys"] = [_expand(key) for key in cfg.client_keys]
         return options
 
+    def connect_early(self) -> None:
+        """Start connecting now, in the background (the console calls this before its first
+        frame, so the handshake runs while Textual starts).
+
+        asyncssh is imported and the ssh config, keys and known_hosts are resolved in a thread,
+        then the handshake runs on the loop. The first :meth:`connect` waits for this attempt
+        and shares its outcome, its error too (the attempt is counted once).
+        """
+        if self._early is not None or self.is_connected:
+            return
+        self._early = task = asyncio.get_running_loop().create_task(self._connect_early())
+        task.add_done_callback(_retrieved)
+
+    async def _connect_early(self) -> None:
+        await asyncio.to_thread(self._prepare)
+        await self._connect_now()
+
+    def _prepare(self) -> None:
+        """Import asyncssh and resolve the target (in a worker thread). A settings error is
+        left for the attempt itself, which raises it again and explains it."""
+        import asyncssh as module
+
+        globals()["asyncssh"] = module
+        try:
+            self._target()
+        except (MissingFile, OSError, ValueError):
+            self._resolved = None
+
     async def connect(self) -> None:
         """Open the connection (a no-op when already connected); raise :class:`NodeError`.
 
         Callers that waited while an attempt failed share its error: a burst of commands
-        costs one attempt, not one each.
+        costs one attempt, not one each; the first call after :meth:`connect_early` shares
+        that attempt's outcome.
         """
+        early, self._early = self._early, None
+        if early is not None:
+            try:
+                await asyncio.shield(early)
+            except NodeError as error:
+                raise NodeError(error.message, kind=error.kind) from None
+            except asyncio.CancelledError:
+                if not early.cancelled():
+                    raise  # this caller was cancelled; the early attempt goes on
+        await self._connect_now()
+
+    async def _connect_now(self) -> None:
         attempt = self._attempt
         async with self._lock:
             if self.is_connected:
@@ -226,6 +281,7 @@ class NodeConnection:
                     self.auth_failures += 1
                 self._attempt += 1
                 self._failure_error = error
+                self._resolved = None
                 self._notify("down" if error.kind in DOWN_KINDS else "lost", error.message)
                 raise error from None
             self._attempt += 1
@@ -243,7 +299,10 @@ class NodeConnection:
             self._notify("lost", f"connection to {self.host_label} lost")
 
     async def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (and stop an early attempt still under way)."""
+        early, self._early = self._early, None
+        if early is not None and not early.done():
+            early.cancel()
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()
@@ -423,6 +482,13 @@ class NodeConnection:
             )
         data = result.stdout
         return data if isinstance(data, bytes) else decode(data).encode()
+
+
+def _retrieved(task: asyncio.Task[None]) -> None:
+    """Mark an early attempt's outcome as seen: its error reaches the operator through the
+    first :meth:`NodeConnection.connect` (and the listeners), not asyncio's log."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _stop(process: Any) -> None:

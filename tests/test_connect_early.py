@@ -1,0 +1,86 @@
+"""Connecting while Textual starts: the console's early attempt, shared by the first connect
+(its error too), a listener added late told the state at once, and the app starting it before
+its first screen, over a real (in-process) SSH server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from redfix_tui.app import create_app
+from redfix_tui.config import Config
+from redfix_tui.demo.server import LocalShellServer
+from redfix_tui.node import NodeConnection, NodeError
+from redfix_tui.session import Session
+from tests.conftest import SSHFiles, node_config_for
+
+
+async def test_first_connect_shares_the_early_attempt(
+    ssh_server: LocalShellServer, ssh_files: SSHFiles
+) -> None:
+    connection = NodeConnection(node_config_for(ssh_files, ssh_server.port))
+    connection.connect_early()
+    connection.connect_early()  # one attempt, however often asked
+    await connection.connect()
+    assert connection.is_connected and connection.connects == 1
+    states: list[tuple[str, str]] = []
+    connection.add_listener(lambda state, message: states.append((state, message)))
+    assert states == [("connected", f"connected to {connection.host_label}")]
+    assert (await connection.run("echo hi")).stdout == "hi\n"
+    await connection.close()
+
+
+async def test_the_early_attempts_error_reaches_the_first_connect_once(
+    ssh_server: LocalShellServer, ssh_files: SSHFiles
+) -> None:
+    ssh_files.known_hosts.write_text("")  # the server's key is unknown
+    connection = NodeConnection(node_config_for(ssh_files, ssh_server.port))
+    connection.connect_early()
+    with pytest.raises(NodeError) as info:
+        await connection.connect()
+    assert info.value.kind == "hostkey" and connection.connects == 1
+    states: list[str] = []
+    connection.add_listener(lambda state, _message: states.append(state))
+    assert states == ["down"]
+
+    # The operator pins the key: the next attempt resolves known_hosts again and connects.
+    ssh_files.known_hosts.write_text(ssh_server.known_hosts_line())
+    await connection.connect()
+    assert connection.is_connected and connection.connects == 2
+    await connection.close()
+
+
+async def test_a_missing_key_file_found_early_is_explained(
+    ssh_server: LocalShellServer, ssh_files: SSHFiles, tmp_path: Path
+) -> None:
+    config = node_config_for(ssh_files, ssh_server.port)
+    config.client_keys = [str(tmp_path / "no-such-key")]
+    connection = NodeConnection(config)
+    connection.connect_early()
+    with pytest.raises(NodeError) as info:
+        await connection.connect()
+    assert info.value.kind == "config" and "no-such-key" in info.value.message
+
+
+async def test_the_app_connects_before_its_first_screen(
+    ssh_server: LocalShellServer, ssh_files: SSHFiles, tmp_path: Path
+) -> None:
+    config = Config()
+    config.node = node_config_for(ssh_files, ssh_server.port)
+    session = Session(config, tmp_path / "JOURNAL-redfix.md", "redfix")
+    app = create_app(session)
+    node = session.node
+    screens_then: list[int] = []
+    start = node.connect_early
+
+    def recording() -> None:
+        screens_then.append(len(app.screen_stack))
+        start()
+
+    node.connect_early = recording  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        assert screens_then == [0]
+        assert node.connects == 1
+    assert node.connects == 1
