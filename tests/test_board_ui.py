@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 from redfix_tui.app import RedfixApp, create_app
 from redfix_tui.config import Config
 from redfix_tui.demo.launch import DemoNodeServer
-from redfix_tui.screens.main import MainScreen
+from redfix_tui.screens.main import BOARD_BINDINGS, MainScreen
 from redfix_tui.session import Session
 from redfix_tui.widgets.choice_dialog import ChoiceDialog
 from redfix_tui.widgets.log_pane import LogPane
@@ -85,7 +85,8 @@ async def test_rerun_from_the_board(demo, tmp_path: Path) -> None:
         expected = main.session.runs.build_command("discourse", TAG)
         await until(pilot, lambda: dialog.command != "", 5)  # filled in once the tag is set
         assert dialog.command == expected
-        assert str(dialog.query_one("#command").render()) == expected
+        shown = dialog.query_one("#command")  # painted at the next refresh (a loaded machine)
+        await until(pilot, lambda: str(shown.render()) == expected, 5)
         assert str(dialog.query_one("#log").render()) == main.session.runs.log_path("discourse")
         # An invalid tag disables the start and says why.
         tag_input = dialog.query_one("#tag")
@@ -170,6 +171,14 @@ async def test_rerun_from_the_board(demo, tmp_path: Path) -> None:
             in table
         )
         assert table.count("\n") == 2 + 6
+        # The journal takes it too (the editor opens with the table in its draft).
+        await until(
+            pilot,
+            lambda: (
+                main.journal_editor is not None
+                and "| discourse | manual 20" in main.journal_editor.form.body_text
+            ),
+        )
 
 
 async def test_sweep_guard_refuses_from_the_board(demo, tmp_path: Path) -> None:
@@ -247,3 +256,26 @@ async def test_classification_filter(demo, tmp_path: Path) -> None:
         assert list(board(app).rows) and [k.value for k in board(app).rows] == ["discourse"]
         await pick("all classifications")
         assert board(app).row_count == 6
+
+
+async def test_palette_board_commands_come_from_the_bindings(demo, tmp_path: Path) -> None:
+    _served, config = demo
+    app = new_app(config, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        commands = {
+            title: (help_text, run)
+            for title, help_text, run in main.palette_commands()
+            if title.startswith("Board: ")
+        }
+        assert sorted(commands) == sorted(f"Board: {b.description}" for b in BOARD_BINDINGS)
+        help_text, run = commands["Board: Class filter"]
+        assert help_text == "key C"
+        await run()
+        await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        await pilot.pause()
+        assert app.screen.choices[0] == ("", "all classifications")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is main)

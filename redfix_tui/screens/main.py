@@ -1,36 +1,54 @@
-"""The main screen: recipe board on the left, the log (or JUnit) in the middle, the status bar."""
+"""The main screen: recipe board on the left, the log (or JUnit) in the middle, the status bar.
+
+:class:`MainScreen` composes the panes and routes between them: it reacts to their messages
+(the board's selection and evidence, the log's evidence, the JUnit pane's log requests, the
+journal editor's save and close), re-reads the node on a timer and hands what it read to the
+board, the detail line and the status bar. The reruns are a :class:`RerunControl` it owns; the
+JUnit pane fetches its own runs.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
-from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import ContentSwitcher, Footer, Static
+from textual.widgets import ContentSwitcher, Footer
 from textual.worker import Worker
 
+from ..config import ConfigError
+from ..evidence import Evidence
 from ..node import DOWN_KINDS, NodeError
-from ..recipes import RecipeStatus, age_text
-from ..runs import NodeStatus
-from ..safe_text import clean
+from ..recipes import RecipeStatus
+from ..runs import NodeStatus, RerunState
 from ..session import Session
-from ..tracker import Tracker, TrackerError
+from ..tracker import CLASSIFICATIONS, Tracker, TrackerError
+from ..widgets.choice_dialog import ChoiceDialog
+from ..widgets.junit_pane import JUnitPane
 from ..widgets.log_pane import LogPane
 from ..widgets.log_view import LogView
 from ..widgets.recipe_board import RecipeBoard
+from ..widgets.recipe_detail import RecipeDetail
+from ..widgets.rerun_dialogs import ClassifyDialog
 from ..widgets.status_bar import NodeStatusBar
-from .board_actions import BOARD_BINDINGS, BoardActions
-from .journal_pane import JournalPaneMixin
-from .junit_pane import JUnitPaneMixin
-from .node_switch import NodeSwitchMixin
+from .rerun_control import RerunControl
+
+if TYPE_CHECKING:  # imported when first opened (start-up stays light)
+    from ..rerun_book import RerunBook
+    from ..widgets.journal_editor import JournalEditor
+    from ..widgets.junit_view import JUnitView
 
 NARROW = 120
 """Below this many columns the journal editor takes the whole body when open."""
@@ -38,21 +56,34 @@ WIDE_BOARD = 160
 """From this many columns on, the board shows canonical, age and classification in full."""
 HUGE = 200
 """From this many columns on, the board stays visible beside an open journal."""
+BUSY_REFRESH_SECONDS = 2.0
+"""How often the node is re-read while a run is in flight."""
+SETTLE_S = 0.3
+"""A freshly opened log counts as loaded once its line count holds still this long."""
+
+BOARD_BINDINGS = [
+    Binding("r", "rerun", "Rerun", id="main.rerun"),
+    Binding("x", "cancel_rerun", "Stop run", id="main.cancel_rerun"),
+    Binding("c", "classify", "Classify", id="main.classify"),
+    Binding("C", "filter_classification", "Class filter", show=False, id="main.class_filter"),
+    Binding("T", "export_tracker", "Export M1", id="main.export_tracker"),
+]
+"""The screen's actions on the board's recipes (also offered by the command palette)."""
 
 
-class RecipeDetail(Static):
-    """One line over the log: the selected recipe's tag, canonical and classification."""
+@dataclass(frozen=True)
+class MarkdownSnippet:
+    """Ready-made Markdown (e.g. the M1 tracker table) to put into the draft like evidence."""
 
-    DEFAULT_CSS = """
-    RecipeDetail { height: 1; padding: 0 1; background: $boost; }
-    """
+    markdown: str
+
+    def to_markdown(self) -> str:
+        """The Markdown as given, ending in a newline."""
+        return self.markdown if self.markdown.endswith("\n") else self.markdown + "\n"
 
 
-class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions, Screen):
-    """Board, log/JUnit switcher, journal editor beside them, status bar and footer.
-
-    Reruns, their tracking and the M1 tracker actions come from :class:`BoardActions`.
-    """
+class MainScreen(Screen):
+    """Board, log/JUnit switcher, journal editor beside them, status bar and footer."""
 
     BINDINGS = [
         Binding("ctrl+r", "refresh", "Refresh", id="main.refresh"),
@@ -60,11 +91,18 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
         Binding("o", "open_log", "Open log", id="main.open_log"),
         Binding("O", "follow_recipe_log", "Recipe log", id="main.follow_recipe_log"),
         Binding("tab", "app.focus_next", "Next pane", show=False, id="main.focus_next"),
-        *JournalPaneMixin.JOURNAL_BINDINGS,
-        *JUnitPaneMixin.JUNIT_BINDINGS,
-        *NodeSwitchMixin.NODE_BINDINGS,
+        Binding("j", "journal", "Journal", id="main.journal"),
+        Binding("u", "toggle_junit", "JUnit", id="main.junit"),
+        Binding("N", "switch_node", "Node", id="main.switch_node"),
         *BOARD_BINDINGS,
     ]
+
+    class TrackerExported(Message):
+        """The M1 tracker was exported as a Markdown table (the journal takes it)."""
+
+        def __init__(self, markdown: str) -> None:
+            self.markdown = markdown
+            super().__init__()
 
     def __init__(self, session: Session, *, tick: bool = True, load: bool = True) -> None:
         super().__init__()
@@ -75,14 +113,17 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
         self.node_status: NodeStatus | None = None
         self.tracker = Tracker(session.tracker_path)
         self.selected: str | None = None
+        self.reruns = RerunControl(self)
+        """The rerun flows and the following of the run in flight."""
         self._refresh_lock = asyncio.Lock()
         self._refresh_worker: Worker[None] | None = None
         self._refresh_again = False
+        self._refresh_timer: Timer | None = None
+        self._refresh_every = 0.0
         self._follow_timer: Timer | None = None
         self._following: str | None = None
         self._recipes_read_at = -float("inf")
         self._last_error = ""
-        self._init_board_actions()
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -98,11 +139,26 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
         yield NodeStatusBar(id="status", clock=clock, tick=self.tick)
         yield Footer()
 
+    @property
+    def board(self) -> RecipeBoard:
+        """The recipe board."""
+        return self.query_one(RecipeBoard)
+
+    @property
+    def status_bar(self) -> NodeStatusBar:
+        """The status bar."""
+        return self.query_one(NodeStatusBar)
+
+    @property
+    def switcher(self) -> ContentSwitcher:
+        """The switcher between the log pane and the JUnit pane."""
+        return self.query_one("#switcher", ContentSwitcher)
+
     def on_mount(self) -> None:
         """Connect, load, and refresh on a timer."""
-        self.query_one(NodeStatusBar).host = self.session.host_label
+        self.status_bar.host = self.session.host_label
         if len(self.session.config.node_names()) > 1:
-            self.query_one(RecipeBoard).node_label = self.session.host_label
+            self.board.node_label = self.session.host_label
         self._fit(self.size.width)
         if self.session.open_log:
             self.focus_log()  # `redfix-tui log NODE:FILE`: the first keys are for the log
@@ -122,7 +178,7 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
         """Lay out for ``width`` columns (and for whether the journal is open)."""
         width = self.size.width if width is None else width
         journal = self.has_class("-journal-open")
-        self.query_one(RecipeBoard).compact = width < WIDE_BOARD or journal
+        self.board.compact = width < WIDE_BOARD or journal
         self.set_class(width < NARROW, "-narrow")
         self.set_class(width >= HUGE, "-huge")
 
@@ -131,14 +187,14 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
     def _on_node_state(self, state: str, message: str) -> None:
         if not self.is_attached:
             return
-        bar = self.query_one(NodeStatusBar)
+        bar = self.status_bar
         bar.connection = {"lost": "reconnecting", "closed": "down"}.get(state, state)
         bar.message = message
 
     @work(group="node", exclusive=True, exit_on_error=False, name="connecting and first refresh")
     async def start_session(self) -> None:
         """Start the session (the demo node, if any), connect and do a first refresh."""
-        bar = self.query_one(NodeStatusBar)
+        bar = self.status_bar
         bar.message = "starting"
         await self.session.start()
         self.session.node.add_listener(self._on_node_state)
@@ -146,6 +202,18 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
         if self.session.open_log:
             self.follow_log(self.session.open_log)
         await self._refresh(recipes=True)
+
+    def schedule_refresh(self, busy: bool) -> None:
+        """Refresh every 2 s while a run is in flight, else every ``refresh_seconds``."""
+        if not (self.tick and self.load):
+            return
+        every = BUSY_REFRESH_SECONDS if busy else self.session.config.board.refresh_seconds
+        if every == self._refresh_every and self._refresh_timer is not None:
+            return
+        if self._refresh_timer is not None:
+            self._refresh_timer.stop()
+        self._refresh_every = every
+        self._refresh_timer = self.set_interval(every, self.refresh_node, name="node-refresh")
 
     def refresh_node(self, recipes: bool = False) -> Worker[None]:
         """Re-read the node's state, and the recipes when due (or when ``recipes``).
@@ -175,6 +243,11 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
             self._refresh_again = False
             await self._refresh()
 
+    async def refresh_now(self) -> None:
+        """One refresh of the node's state, in the calling worker (after a rerun starts or
+        stops)."""
+        await self._refresh()
+
     async def _refresh(self, *, recipes: bool = False) -> None:
         """One refresh. Recipes (every results.json and canonical, the latest tags) are re-read
         every ``refresh_seconds`` or on demand; the 2 s ticks of a run in flight read only the
@@ -184,7 +257,7 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
             await self._refresh_locked(recipes)
 
     async def _refresh_locked(self, recipes: bool) -> None:
-        bar = self.query_one(NodeStatusBar)
+        bar = self.status_bar
         due = time.monotonic() - self._recipes_read_at >= self.session.config.board.refresh_seconds
         try:
             await self.session.node.connect()
@@ -207,66 +280,167 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
         self._last_error = ""
         bar.problem = self.session.recipes.problem  # node files or names that fit no recipe
         self.statuses = statuses
-        self.node_status = status
-        bar.node_status = status
-        board = self.query_one(RecipeBoard)
+        self.note_status(status)
+        board = self.board
         first = not board.statuses
         board.show(statuses, self.tracker.entries)
         if first and status.active_rerun is None:
             self._select_latest_isolation(board)
         self._show_detail()
-        await self.track_runs(status)
+        await self.reruns.track(status)
         if status.in_flight:
-            self.refresh_junit_if_running()
+            self._refresh_junit_if_running()
+
+    def note_status(self, status: NodeStatus) -> None:
+        """Keep and show the node's state as just read."""
+        self.node_status = status
+        self.status_bar.node_status = status
+
+    async def reload_recipes(self) -> None:
+        """Re-read the recipes now (a rerun ended: its verdicts) and show them."""
+        async with self._refresh_lock:  # no refresh overlaps
+            try:
+                self.statuses = await self.session.recipes.load()
+                self._recipes_read_at = time.monotonic()
+            except NodeError:
+                self._recipes_read_at = -float("inf")  # the next refresh reads them
+            self.board.show(self.statuses, self.tracker.entries)
+            self._show_detail()
+
+    def status_of(self, recipe: str | None) -> RecipeStatus | None:
+        """The last status read of ``recipe``."""
+        return next((s for s in self.statuses if s.name == recipe), None)
 
     def _select_latest_isolation(self, board: RecipeBoard) -> None:
         """Start on the recipe whose isolation rerun finished last (its log is the one to read)."""
-        runs = [s for s in self.statuses if s.isolation is not None and s.isolation.finished]
-        if runs:
-            latest = max(runs, key=lambda s: s.isolation.finished)  # type: ignore[union-attr]
-            if latest.name in board.rows:
-                board.move_cursor(row=board.get_row_index(latest.name))
-
-    def action_open_log(self) -> None:
-        """Open another log by path: on the node, or ``local:PATH`` on this machine."""
-        from ..widgets.open_log import OpenLogDialog
-
-        def opened(target: tuple[str, str] | None) -> None:
-            if target is None:
-                return
-            kind, path = target
-            self.session.open_log = path  # the board's selection no longer changes the log
-            if kind == "local":
-                self._following = None
-                self.query_one(LogPane).open_local(path)
-            else:
-                self.follow_log(path)
-            self.query_one("#switcher", ContentSwitcher).current = "log-pane"
-            self.focus_log()
-
-        self.app.push_screen(OpenLogDialog(self._following or ""), opened)
-
-    def action_follow_recipe_log(self) -> None:
-        """Go back to following the selected recipe's rerun log."""
-        self.session.open_log = None
-        self._follow_selected()
-
-    def action_toggle_board(self) -> None:
-        """Hide the board to give the log the whole width (again to bring it back)."""
-        self.toggle_class("-board-hidden")
-        if self.has_class("-board-hidden"):
-            self.focus_log()
-        else:
-            self.query_one(RecipeBoard).focus()
+        finished = {
+            s.name: s.isolation.finished
+            for s in self.statuses
+            if s.isolation is not None and s.isolation.finished
+        }
+        if finished:
+            latest = max(finished, key=finished.__getitem__)
+            if latest in board.rows:
+                board.move_cursor(row=board.get_row_index(latest))
 
     def action_refresh(self) -> None:
         """Refresh now, recipes included (and try again after refused authentications)."""
         self.session.node.reset()
         self.refresh_node(recipes=True)
 
-    # -- selection --------------------------------------------------------------------------
+    # -- node switching ---------------------------------------------------------------------
 
-    def on_recipe_board_recipe_selected(self, event: RecipeBoard.RecipeSelected) -> None:
+    def action_switch_node(self) -> None:
+        """Offer the configured nodes (a one-node config says so)."""
+        config = self.session.config
+        names = config.node_names()
+        if self.session.demo_dir is not None or len(names) < 2:
+            self.notify(
+                "only one node is configured (add [nodes.NAME] tables to the config)",
+                severity="warning",
+            )
+            return
+        nodes = []
+        for name in names:
+            node = config.node_config(name)
+            where = f"{node.username + '@' if node.username else ''}{node.host}"
+            nodes.append((name, f"{name}  ({where}{f':{node.port}' if node.port else ''})"))
+        current = self.session.node_name or config.node.host
+        self.app.push_screen(ChoiceDialog("Work on node", nodes, current), self._switch_to)
+
+    @work(group="node-switch", exclusive=True, exit_on_error=False)
+    async def _switch_to(self, name: str | None) -> None:
+        """Close the node in use, forget what was shown of it, and load ``name``."""
+        session = self.session
+        if name is None or name == (session.node_name or session.config.node.host):
+            return
+        try:
+            await session.switch_node(name)
+        except ConfigError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.statuses = []
+        self.node_status = None
+        self.reruns.book.forget()
+        self._following = None
+        for pane in self.query(JUnitPane):  # none until the JUnit pane is first opened
+            pane.forget()
+        self.board.reset(session.host_label)
+        bar = self.status_bar
+        bar.node_status = None
+        bar.connection = "connecting"
+        bar.host = session.host_label
+        self.notify(f"now on node {name}", title="Node")
+        self.start_session()
+
+    # -- reruns and the tracker -------------------------------------------------------------
+
+    @property
+    def book(self) -> RerunBook:
+        """The reruns this console follows and records."""
+        return self.reruns.book
+
+    @property
+    def rerun_state(self) -> RerunState | None:
+        """The rerun in flight that this console follows."""
+        return self.reruns.book.following
+
+    def action_rerun(self) -> None:
+        """Start a guarded isolation rerun of the highlighted recipe (after a confirmation)."""
+        self.reruns.start()
+
+    def action_cancel_rerun(self) -> None:
+        """Stop the rerun in flight (its whole process group), after a confirmation."""
+        self.reruns.stop()
+
+    def action_classify(self) -> None:
+        """Classify the highlighted recipe and write its root cause."""
+        selected = self.board.selected
+        if selected is None:
+            return
+        entry = self.tracker.get(selected.name)
+
+        def save(answer: tuple[str, str] | None) -> None:
+            if answer is None:
+                return
+            try:
+                self.tracker.update(selected.name, classification=answer[0], root_cause=answer[1])
+            except TrackerError as exc:
+                self.notify(str(exc), title="Tracker", severity="error")
+                return
+            self.board.show(self.statuses, self.tracker.entries)
+            self._show_detail()
+            self.notify(f"{selected.name}: {answer[0]}", title="Classified")
+
+        self.app.push_screen(
+            ClassifyDialog(selected.name, entry.classification, entry.root_cause), save
+        )
+
+    def action_filter_classification(self) -> None:
+        """Show only the recipes of one classification (or all)."""
+        board = self.board
+
+        def apply(choice: str | None) -> None:
+            if choice is not None:
+                board.classification_filter = choice
+
+        choices = [("", "all classifications"), *((c, c) for c in CLASSIFICATIONS)]
+        dialog = ChoiceDialog("Show recipes classified as", choices, board.classification_filter)
+        self.app.push_screen(dialog, apply)
+
+    def action_export_tracker(self) -> None:
+        """Copy the M1 table to the clipboard and offer it to the journal."""
+        names = [s.name for s in self.statuses] or None
+        markdown = self.tracker.to_markdown(names)
+        self.app.copy_to_clipboard(markdown)
+        self.post_message(self.TrackerExported(markdown))
+        rows = markdown.count("\n") - 2
+        self.notify(f"M1 table copied ({rows} recipes)", title="Tracker")
+
+    # -- selection and the log --------------------------------------------------------------
+
+    @on(RecipeBoard.RecipeSelected)
+    def _recipe_selected(self, event: RecipeBoard.RecipeSelected) -> None:
         """Drive the detail line (and the log and JUnit panes) from the board."""
         changed = self.selected != event.status.name
         self.selected = event.status.name
@@ -283,44 +457,221 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
             return
         self.follow_log(self.session.runs.log_path(self.selected))
 
-    def follow_log(self, path: str) -> None:
-        """Tail ``path`` on the node in the log pane (no-op if it already follows it)."""
-        if path == self._following:
+    def follow_log(self, path: str, *, again: bool = False) -> None:
+        """Tail ``path`` on the node in the log pane (no-op if it already follows it, unless
+        ``again``: then from its first byte)."""
+        if path == self._following and not again:
             return
         self._following = path
         self.query_one(LogPane).follow_remote(self.session.node, path)
 
-    def _show_detail(self) -> None:
-        status = next((s for s in self.statuses if s.name == self.selected), None)
-        detail = self.query_one(RecipeDetail)
-        if status is None:
-            detail.update("")
-            return
-        canonical = status.canonical
-        text = Text()
-        text.append(clean(status.name), style="bold")
-        if status.problem:  # a node file of this recipe could not be (fully) used
-            text.append(f"  ⚠ {clean(status.problem)}", style="bold yellow")
-        text.append(f"  tag {clean(status.latest_tag) or '?'}")
-        if canonical:
-            age = age_text(canonical.ts, self.session.clock())
-            text.append(f"  canonical {clean(canonical.version)} ({age} ago)")
-        else:
-            text.append("  no canonical", style="dim")
-        entry = self.tracker.get(status.name)
-        text.append(f"  │ {clean(entry.classification)}", style="italic")
-        if run := self.run_detail(status.name):
-            text.append(f"  │ {clean(run)}", style="bold")
-        detail.update(text)
+    def show_log(self) -> None:
+        """Bring the log pane forward and give it the keyboard."""
+        self.switcher.current = "log-pane"
+        self.focus_log()
 
     def focus_log(self) -> None:
         """Give the keyboard to the log view."""
         self.query_one(LogView).focus()
 
+    def action_open_log(self) -> None:
+        """Open another log by path: on the node, or ``local:PATH`` on this machine."""
+        from ..widgets.open_log import OpenLogDialog
+
+        def opened(target: tuple[str, str] | None) -> None:
+            if target is None:
+                return
+            kind, path = target
+            self.session.open_log = path  # the board's selection no longer changes the log
+            if kind == "local":
+                self._following = None
+                self.query_one(LogPane).open_local(path)
+            else:
+                self.follow_log(path)
+            self.show_log()
+
+        self.app.push_screen(OpenLogDialog(self._following or ""), opened)
+
+    def action_follow_recipe_log(self) -> None:
+        """Go back to following the selected recipe's rerun log."""
+        self.session.open_log = None
+        self._follow_selected()
+
+    def action_toggle_board(self) -> None:
+        """Hide the board to give the log the whole width (again to bring it back)."""
+        self.toggle_class("-board-hidden")
+        if self.has_class("-board-hidden"):
+            self.focus_log()
+        else:
+            self.board.focus()
+
+    def _show_detail(self) -> None:
+        """Describe the selected recipe in the detail line."""
+        status = self.status_of(self.selected)
+        detail = self.query_one(RecipeDetail)
+        if status is None:
+            detail.update("")
+            return
+        classification = self.tracker.get(status.name).classification
+        run = self.reruns.run_detail(status.name)
+        detail.show(status, classification, run, self.session.clock())
+
+    # -- the JUnit pane ---------------------------------------------------------------------
+
+    async def ensure_junit_pane(self) -> JUnitPane:
+        """Mount the JUnit pane in the switcher on first use; return it."""
+        try:
+            return self.query_one("#junit", JUnitPane)
+        except NoMatches:
+            pane = JUnitPane(self.session, id="junit")
+            await self.switcher.mount(pane)
+            return pane
+
+    async def ensure_junit_view(self) -> JUnitView:
+        """The JUnit drill-down (its pane mounted on first use)."""
+        return (await self.ensure_junit_pane()).view
+
+    def junit_shown(self) -> bool:
+        """True while the JUnit pane is the visible pane."""
+        return self.switcher.current == "junit"
+
+    async def action_toggle_junit(self) -> None:
+        """Show the JUnit drill-down for the selected recipe, or go back to the log."""
+        if self.junit_shown():
+            self.show_log()
+            return
+        pane = await self.ensure_junit_pane()
+        self.switcher.current = "junit"
+        pane.view.results_tree.focus()
+        self.load_junit()
+
+    def load_junit(self) -> None:
+        """Fetch and show the selected recipe's runs in the JUnit pane (when it is mounted)."""
+        try:
+            pane = self.query_one("#junit", JUnitPane)
+        except NoMatches:
+            return
+        pane.load(self.selected, self.status_of(self.selected))
+
+    def _refresh_junit_if_running(self) -> None:
+        """Re-fetch changed stage files while the shown run is in flight."""
+        if not self.junit_shown():
+            return
+        pane = self.query_one("#junit", JUnitPane)
+        if pane.recipe is not None:
+            pane.load(self.selected, self.status_of(self.selected), only_if_changed=True)
+
+    @on(JUnitPane.LogRequested)
+    def _junit_log_requested(self, event: JUnitPane.LogRequested) -> None:
+        """Show the log of the case's run at the line where the case ran."""
+        event.stop()
+        self.follow_log(self.session.runs.log_path(event.recipe))
+        self.show_log()
+        self._jump(event.test_id, event.stage)
+
+    @work(group="log-jump-wait", exclusive=True, exit_on_error=False)
+    async def _jump(self, test_id: str, stage: str) -> None:
+        """Wait for the log to load, then go to the test's line, else to its stage banner."""
+        view = self.query_one(LogView)
+        last = -1
+        for _ in range(50):
+            count = view.spool.line_count if view.spool is not None else 0
+            if count and count == last:
+                break
+            last = count
+            await asyncio.sleep(SETTLE_S)
+        for pattern in (re.escape(test_id), rf"stage:\s*{re.escape(stage)}\b"):
+            worker = view.jump_to(pattern)
+            await worker.wait()
+            if worker.result is not None:
+                return
+
+    # -- the journal ------------------------------------------------------------------------
+
+    @property
+    def journal_editor(self) -> JournalEditor | None:
+        """The open editor, if any."""
+        from ..widgets.journal_editor import JournalEditor
+
+        try:
+            return self.query_one("#journal", JournalEditor)
+        except NoMatches:
+            return None
+
+    def open_journal(self) -> JournalEditor:
+        """Mount the editor beside the log (over it on narrow terminals) and focus it."""
+        editor = self.journal_editor
+        if editor is None:
+            from ..widgets.journal_editor import JournalEditor
+
+            session = self.session
+            editor = JournalEditor(
+                session.journal_path, phase=session.phase, now=session.clock, id="journal"
+            )
+            self.query_one("#body").mount(editor)
+        self.add_class("-journal-open")
+        self._fit()
+        editor.focus()
+        return editor
+
+    def action_journal(self) -> None:
+        """Open the journal editor, or focus it when it is open."""
+        self.open_journal()
+
+    def insert_evidence(self, evidence: Evidence | MarkdownSnippet) -> None:
+        """Put ``evidence`` at the cursor of the draft (opening the editor if needed)."""
+        editor = self.open_journal()
+        self.call_after_refresh(editor.insert_evidence, evidence)
+        self.notify("evidence added to the journal draft", timeout=2)
+
+    @on(LogView.EvidenceRequested)
+    @on(RecipeBoard.EvidenceRequested)
+    def _evidence_requested(
+        self, event: LogView.EvidenceRequested | RecipeBoard.EvidenceRequested
+    ) -> None:
+        """Log lines or a recipe's identity → the draft."""
+        event.stop()
+        self.insert_evidence(event.evidence)
+
+    @on(TrackerExported)
+    def _tracker_exported(self, event: TrackerExported) -> None:
+        """The M1 tracker table → the draft (it was also copied to the clipboard)."""
+        self.insert_evidence(MarkdownSnippet(event.markdown))
+
+    # Named (not @on) handlers below: JUnitView and JournalEditor are imported on first use.
+
+    def on_junit_view_evidence_requested(self, event: JUnitView.EvidenceRequested) -> None:
+        """A failing case → the draft."""
+        event.stop()
+        self.insert_evidence(event.evidence)
+
+    def on_journal_editor_closed(self, event: JournalEditor.Closed) -> None:
+        """Remove the editor and give the keyboard back to the log."""
+        self.remove_class("-journal-open")
+        self._fit()
+        editor = self.journal_editor
+        if editor is not None:
+            editor.remove()
+        self.focus_log()
+
+    def on_journal_editor_saved(self, event: JournalEditor.Saved) -> None:
+        """Confirm the save."""
+        merged = " (after changes made meanwhile by someone else, kept)" if event.merged else ""
+        self.notify(f"saved “{event.entry.title}”{merged}", title="Journal", timeout=4)
+
+    # -- the command palette ----------------------------------------------------------------
+
     def palette_commands(self) -> Iterator[tuple[str, str, Callable]]:
-        """Actions reachable by name from the command palette even when their pane is unfocused."""
+        """Actions reachable by name from the command palette even when their pane is unfocused:
+        the board's actions, and the log's and JUnit's, each from its bindings."""
         yield ("Refresh node state", "ctrl+r", self.action_refresh)
-        yield from self.palette_board_commands()
+        for binding in BOARD_BINDINGS:
+            if binding.description:
+                yield (
+                    f"Board: {binding.description}",
+                    f"key {binding.key}",
+                    partial(self.run_action, binding.action),
+                )
         from ..widgets.junit_view import JUnitView
 
         for prefix, pane, bindings in (
@@ -338,12 +689,16 @@ class MainScreen(JournalPaneMixin, JUnitPaneMixin, NodeSwitchMixin, BoardActions
     async def _pane_action(self, pane: str, action: str) -> None:
         """Show ``pane``, focus it and run one of its actions (from the command palette)."""
         if pane == "junit":
-            owner = await self.ensure_junit_view()
+            junit = await self.ensure_junit_pane()
+            owner = junit.view
             focus = owner.results_tree
-            if self._junit_recipe != self.selected:
+            if junit.recipe != self.selected:
                 self.load_junit()
-        else:
-            owner = focus = self.query_one(LogView)
-        self.query_one("#switcher", ContentSwitcher).current = pane
-        focus.focus()
-        await self.app.run_action(action, owner)
+            self.switcher.current = pane
+            focus.focus()
+            await self.app.run_action(action, owner)
+            return
+        view = self.query_one(LogView)
+        self.switcher.current = pane
+        view.focus()
+        await self.app.run_action(action, view)

@@ -212,6 +212,13 @@ class RecipeBoard(DataTable):
         self.tracker = tracker
         self._fill()
 
+    def reset(self, node_label: str) -> None:
+        """Empty the board for another node (the next highlighted recipe is announced anew)."""
+        self._announced = None
+        self.node_label = node_label
+        self.progress = {}
+        self.show([], {})
+
     def set_progress(self, progress: dict[str, Progress]) -> None:
         """Show reruns in flight (recipe → stage and time)."""
         if progress == self.progress:
