@@ -26,7 +26,9 @@ if [ -z "$PYTHON" ]; then
     echo "redfix-tui: needs Python 3.11 or newer (apt-get install python3)" >&2
     exit 1
 fi
-if [ ! -x .venv/bin/python ]; then
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+    # None yet, or one left half-made by an interrupted run: (re)create it.
+    rm -rf .venv
     if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
         apt_install python3-venv
     fi
