@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from ..run_results import STAGES
 from .case import Case, Outcome, PassedRow, made_cases, parse_time
 from .status import BAD, STATUS_RANK, Counts, Status
 
@@ -38,8 +39,9 @@ __all__ = [
     "stage_sort_key",
 ]
 
-STAGE_ORDER = ("install", "upgrade", "backup", "restore", "custom")
-"""The canonical order of the harness stages; other stages follow alphabetically."""
+STAGE_ORDER = STAGES
+"""The canonical order of the harness stages (:data:`redfix_tui.run_results.STAGES`, the one
+definition); other stages follow alphabetically."""
 
 UNKNOWN_STAGE = "unknown"
 

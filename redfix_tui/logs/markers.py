@@ -26,11 +26,10 @@ from typing import Literal
 from redfix_tui.logs.ansi import strip
 from redfix_tui.logs.search import search_spool
 from redfix_tui.logs.spool import LogSpool
+from redfix_tui.run_results import STAGES
 
 Kind = Literal["failure", "passed", "banner"]
 
-STAGES = ("install", "upgrade", "backup", "restore", "custom")
-"""Stage names in run order."""
 
 _RULE = r"(?:[=\-#*~]{2,}|[─━═]{2,})"
 BANNER = re.compile(
