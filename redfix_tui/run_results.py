@@ -17,6 +17,14 @@ from .shellcmd import RECIPE_RE
 
 STAGES = ("install", "upgrade", "backup", "restore", "custom")
 """The harness's stage order."""
+
+
+def is_isolation_run(run_id: str, manual_run_id: str) -> bool:
+    """True when ``run_id`` names an isolation (manual) run: ``manual`` or ``manual-*``, for the
+    configured ``[paths] manual_run_id``; every other run in ``runs_root`` is a sweep's."""
+    return run_id == manual_run_id or run_id.startswith(manual_run_id + "-")
+
+
 MAX_MS = 10**12
 """A test duration above this many milliseconds (about 31 years) is not believed."""
 _RECIPE_KEY = re.compile(r'"recipe"\s*:\s*"([a-z0-9][a-z0-9._-]{0,62})"')

@@ -209,3 +209,15 @@ async def test_rerun_outcome_reads_results_json_defensively() -> None:
     ]
     other = await outcome(nan.replace('"discourse"', '"gitea"'))
     assert other.source == "junit" and other.problems == []  # another recipe's run
+
+
+def test_isolation_run_predicate() -> None:
+    """One rule for 'is this an isolation run', shared by the board, the JUnit pane and the
+    ledger: the configured manual run id, alone or with a ``-suffix``."""
+    from redfix_tui.run_results import is_isolation_run
+
+    assert is_isolation_run("manual", "manual")
+    assert is_isolation_run("manual-20260618T0005Z", "manual")
+    assert not is_isolation_run("manualx", "manual")
+    assert not is_isolation_run("sweep-20260617T0300Z-gitea", "manual")
+    assert is_isolation_run("iso-2", "iso")

@@ -22,6 +22,7 @@ from textual.message import Message
 
 from ..node import NodeError
 from ..recipes import RecipeStatus, RunSummary
+from ..run_results import is_isolation_run
 
 if TYPE_CHECKING:
     from ..junit.remote import RemoteRun
@@ -130,7 +131,7 @@ class JUnitPane(Vertical):
         """A case's jump to the log → :class:`LogRequested` for the recipe's rerun log."""
         event.stop()
         paths = self.session.config.paths
-        if not event.run_id.startswith(paths.manual_run_id) or self.recipe is None:
+        if not is_isolation_run(event.run_id, paths.manual_run_id) or self.recipe is None:
             self.notify(
                 f"no log is known for run {event.run_id}; rerun logs are {paths.rerun_log}",
                 severity="warning",
