@@ -35,9 +35,6 @@ TIMEOUT_S = 60.0
 """The longest one board read may take before it is a command failure."""
 KEEP = BUDGET
 """The most bytes of one section's stdout kept (a larger listing is cut and says so)."""
-SHELL = '"${SHELL:-/bin/sh}" -c'
-"""How each section's command runs: in its own shell (the login shell, as on a channel of its
-own), so a template with a syntax error fails its section alone, not the whole script."""
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -71,6 +68,9 @@ class Request:
     """The latest-tag command rendered with ``recipe`` = :data:`PLACEHOLDER` ("" for none)."""
     tag_names: list[str] | None = None
     """The recipes whose tags to read; None: the names the ``names`` section lists."""
+    after_if: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """An ``after`` section runs only when one of these sections printed something (else it
+    comes back empty, status 0)."""
 
 
 @dataclass
@@ -82,9 +82,13 @@ class Reply:
 
 
 def _job(ident: str, command: str) -> str:
-    """Shell lines running ``command`` with its outputs and status in ``$d/<ident>.*``."""
+    """Shell lines running ``command`` with its outputs and status in ``$d/<ident>.*``.
+
+    ``eval`` in a subshell: a command with a syntax error (a bad template) or an ``exit`` in it
+    ends that section alone, and no extra shell is started for it.
+    """
     return (
-        f'{SHELL} {shlex.quote(command)} >"$d/{ident}.o" 2>"$d/{ident}.e" </dev/null; '
+        f'( eval {shlex.quote(command)}\n) >"$d/{ident}.o" 2>"$d/{ident}.e" </dev/null; '
         f'echo $? >"$d/{ident}.rc"'
     )
 
@@ -96,62 +100,59 @@ def _tag_loop(ident: str, template: str, names_file: str | None, names: list[str
         if names_file is not None
         else "printf '%s\\n' " + " ".join(shlex.quote(validate_recipe(n)) for n in names)
     )
-    command = shlex.quote(template.replace(PLACEHOLDER, '"$1"'))
+    command = template.replace(PLACEHOLDER, '"$redfix_recipe"')
     return (
         f"{source} | sort -u | {{ while IFS= read -r redfix_recipe; do "
         f"case $redfix_recipe in ''|[!{_NAME_CHARS}]*|*[!{_NAME_CHARS}._-]*) continue;; esac; "
         '[ "${#redfix_recipe}" -le 63 ] || continue; '
-        f'printf \'%s\\n\' "$redfix_recipe" >>"$d/{ident}.list"; '
-        f'{{ {SHELL} {command} sh "$redfix_recipe" >"$d/{ident}.$redfix_recipe.o" '
-        f'2>"$d/{ident}.$redfix_recipe.e" </dev/null; '
-        f'echo $? >"$d/{ident}.$redfix_recipe.rc"; }} & done; wait; }}'
+        f"{{ {_job(f'{ident}.$redfix_recipe', command)}; }} & done; wait; }}"
     )
 
 
 def build_script(requests: list[Request]) -> tuple[str, dict[str, tuple[int, str, str]]]:
     """The one command for ``requests``, and what each section key in its output stands for:
-    ``{ident: (request index, caller key, command)}`` (tags: caller key ``tag:<n>``)."""
+    ``{ident: (request index, caller key, command)}`` (tags are ``t<index>.<recipe>``)."""
     parallel: list[str] = []
     after: list[str] = []
-    emits: list[str] = []
     idents: dict[str, tuple[int, str, str]] = {}
     for index, request in enumerate(requests):
+        by_key: dict[str, str] = {}
         for key, command in request.sections.items():
-            ident = f"s{len(idents)}"
+            ident = by_key[key] = f"s{len(idents)}"
             idents[ident] = (index, key, command)
             job = _job(ident, command)
             if key == "names" and request.tag_template and request.tag_names is None:
                 loop = _tag_loop(f"t{index}", request.tag_template, ident, [])
                 job = f"{job}; {loop}"
             parallel.append(f"{{ {job}; }} &")
-            emits.append(f"em {ident}")
         if request.tag_template and request.tag_names is not None:
             loop = _tag_loop(f"t{index}", request.tag_template, None, request.tag_names)
             parallel.append(f"{{ {loop}; }} &")
         for key, command in request.after.items():
             ident = f"s{len(idents)}"
             idents[ident] = (index, key, command)
-            after.append(f"{{ {_job(ident, command)}; }} &")
-            emits.append(f"em {ident}")
-        if request.tag_template:
-            emits.append(
-                f'[ -f "$d/t{index}.list" ] && while IFS= read -r redfix_recipe; do '
-                f'em "t{index}.$redfix_recipe"; done <"$d/t{index}.list"'
-            )
+            job = f"{{ {_job(ident, command)}; }} &"
+            when = [by_key[k] for k in request.after_if.get(key, ()) if k in by_key]
+            if when:
+                test = " || ".join(f'[ -s "$d/{k}.o" ]' for k in when)
+                job = (
+                    f"if {test}; then {job} else "
+                    f': >"$d/{ident}.o"; : >"$d/{ident}.e"; echo 0 >"$d/{ident}.rc"; fi'
+                )
+            after.append(job)
     script = "\n".join(
         [
             'd=$(mktemp -d 2>/dev/null) || { echo "cannot make a temporary directory" >&2; '
             "exit 97; }",
             "trap 'rm -rf \"$d\"' EXIT",
             "trap 'exit 143' HUP INT TERM",
-            'em() { printf \'%s %s %s %s\\n\' "$1" "$(cat "$d/$1.rc" 2>/dev/null || echo -)" '
-            '$(wc -c <"$d/$1.o") $(wc -c <"$d/$1.e"); cat "$d/$1.o" "$d/$1.e"; }',
             *parallel,
             "wait",
             *after,
             "wait",
-            *emits,
-            "echo end",
+            'cd "$d" || exit 97',
+            "set -- *",
+            'wc -c -- "$@"; echo ==; cat -- "$@"; echo end',
         ]
     )
     return script, idents
@@ -162,30 +163,48 @@ class FrameError(ValueError):
 
 
 def parse_frames(chunks: list[bytes] | bytes, keep: int = KEEP) -> dict[str, Section]:
-    """Split the script's output into sections by key (``command`` left empty)."""
+    """Split the script's output into sections by key (``command`` left empty).
+
+    The output is ``wc -c`` of every file the sections wrote (``<key>.o``, ``.e``, ``.rc``;
+    names the script chose), a ``==`` line, the files' bytes in the same order, and ``end``.
+    """
     data = chunks if isinstance(chunks, bytes) else b"".join(chunks)
-    sections: dict[str, Section] = {}
-    pos = 0
-    while True:
-        end = data.find(b"\n", pos)
-        if end < 0:
-            raise FrameError("the board read ended before its last section")
-        header = data[pos:end].decode("ascii", errors="replace").split(" ")
-        pos = end + 1
-        if header == ["end"]:
-            if pos != len(data):
-                raise FrameError("bytes after the board read's end")
-            return sections
-        if len(header) != 4 or not header[2].isdigit() or not header[3].isdigit():
-            raise FrameError(f"unexpected header {' '.join(header)[:60]!r} in the board read")
-        key, status, out_len, err_len = header[0], header[1], int(header[2]), int(header[3])
-        if pos + out_len + err_len > len(data):
-            raise FrameError(f"section {key[:40]!r} of the board read is cut off")
-        stdout = data[pos : pos + min(out_len, keep)]
-        stderr = data[pos + out_len : pos + out_len + err_len]
-        pos += out_len + err_len
+    if data.startswith(b"==\n"):
+        head, pos = b"", 3
+    else:
+        marker = data.find(b"\n==\n")
+        if marker < 0:
+            raise FrameError("the board read ended before its sections")
+        head, pos = data[:marker], marker + 4
+    files: list[tuple[str, int]] = []
+    for line in head.decode("ascii", errors="replace").splitlines():
+        size, _, name = line.strip().partition(" ")
+        if not size.isdigit() or not name:
+            raise FrameError(f"unexpected size line {line[:60]!r} in the board read")
+        files.append((name, int(size)))
+    if len(files) > 1 and files[-1][0] == "total":
+        files.pop()
+    parts: dict[str, dict[str, bytes]] = {}
+    cut: set[str] = set()
+    for name, size in files:
+        if pos + size > len(data):
+            raise FrameError(f"{name[:40]!r} of the board read is cut off")
+        key, _, kind = name.rpartition(".")
+        if kind in ("o", "e", "rc"):
+            parts.setdefault(key, {})[kind] = data[pos : pos + min(size, keep)]
+            if size > keep and kind == "o":
+                cut.add(key)
+        pos += size
+    if data[pos:] != b"end\n":
+        raise FrameError("the board read did not end where its sizes say")
+    sections = {}
+    for key, part in parts.items():
+        status = part.get("rc", b"").strip()
         exit_status = int(status) if status.isdigit() else None
-        sections[key] = Section("", stdout, stderr, exit_status, cut=out_len > keep)
+        sections[key] = Section(
+            "", part.get("o", b""), part.get("e", b""), exit_status, cut=key in cut
+        )
+    return sections
 
 
 class BoardReader:

@@ -105,6 +105,7 @@ class RunControl:
                     "stacks": render(commands.stacks, **values),
                 },
                 after={"ps": "ps -e -o pid=,pgid=,etimes="},
+                after_if={"ps": ("flight", "states")},
             )
         )
         parts = {key: section.result() for key, section in reply.sections.items()}

@@ -137,12 +137,14 @@ async def test_hostile_listed_names_never_reach_a_shell(
 
 
 def test_frames_are_checked() -> None:
-    assert parse_frames(b"s0 0 2 1\nhiEend\n")["s0"].stdout == b"hi"
+    sections = parse_frames(b"  2 s0.o\n  1 s0.e\n  2 s0.rc\n  5 total\n==\nhiE1\nend\n")
+    assert sections["s0"].stdout == b"hi" and sections["s0"].stderr == b"E"
+    assert sections["s0"].exit_status == 1
     with pytest.raises(FrameError, match="cut off"):
-        parse_frames(b"s0 0 20 0\nhi\nend\n")
+        parse_frames(b"20 s0.o\n==\nhi\nend\n")
     with pytest.raises(FrameError, match="ended before"):
-        parse_frames(b"s0 0 2 0\nhi")
-    with pytest.raises(FrameError, match="after"):
-        parse_frames(b"end\nmore")
-    kept = parse_frames(b"s0 1 5 0\nhelloend\n", keep=2)["s0"]
-    assert kept.stdout == b"he" and kept.cut and kept.exit_status == 1
+        parse_frames(b"2 s0.o\n")
+    with pytest.raises(FrameError, match="did not end"):
+        parse_frames(b"2 s0.o\n==\nhiend\nmore")
+    kept = parse_frames(b"5 s0.o\n==\nhelloend\n", keep=2)["s0"]
+    assert kept.stdout == b"he" and kept.cut and kept.exit_status is None
