@@ -123,7 +123,7 @@ def made_cases(items: list[Case | PassedRow]) -> list[Case]:
         if item.__class__ is not tuple:
             add(item)  # type: ignore[arg-type]
             continue
-        name, classname, seconds, output, index, prefix, file, line = item  # type: ignore[misc]
+        name, classname, seconds, output, index, prefix, file, line = item
         try:
             time = float(seconds) if seconds else None
         except ValueError:

@@ -346,7 +346,11 @@ class MainScreen(Screen):
             where = f"{node.username + '@' if node.username else ''}{node.host}"
             nodes.append((name, f"{name}  ({where}{f':{node.port}' if node.port else ''})"))
         current = self.session.node_name or config.node.host
-        self.app.push_screen(ChoiceDialog("Work on node", nodes, current), self._switch_to)
+        self.app.push_screen(ChoiceDialog("Work on node", nodes, current), self._picked_node)
+
+    def _picked_node(self, name: str | None) -> None:
+        """The node picker's answer: switch in a worker (closing and connecting take time)."""
+        self._switch_to(name)
 
     @work(group="node-switch", exclusive=True, exit_on_error=False)
     async def _switch_to(self, name: str | None) -> None:
@@ -665,12 +669,12 @@ class MainScreen(Screen):
         """Actions reachable by name from the command palette even when their pane is unfocused:
         the board's actions, and the log's and JUnit's, each from its bindings."""
         yield ("Refresh node state", "ctrl+r", self.action_refresh)
-        for binding in BOARD_BINDINGS:
-            if binding.description:
+        for board_binding in BOARD_BINDINGS:
+            if board_binding.description:
                 yield (
-                    f"Board: {binding.description}",
-                    f"key {binding.key}",
-                    partial(self.run_action, binding.action),
+                    f"Board: {board_binding.description}",
+                    f"key {board_binding.key}",
+                    partial(self.run_action, board_binding.action),
                 )
         from ..widgets.junit_view import JUnitView
 

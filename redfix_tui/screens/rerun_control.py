@@ -135,7 +135,8 @@ class RerunControl:
         board = self.screen.board
         if (progress := board.progress.get(recipe)) is not None:
             return f"▶ {progress.describe()}"
-        return {True: "teardown clean", False: "stack left ⚑"}.get(board.teardown.get(recipe), "")
+        clean = board.teardown.get(recipe)
+        return "" if clean is None else ("teardown clean" if clean else "stack left ⚑")
 
     # -- the flows --------------------------------------------------------------------------
 
