@@ -13,7 +13,7 @@ from pathlib import Path
 from . import __version__
 from .config import Config, ConfigError, find_config, write_starter
 
-SUBCOMMANDS = ("init", "junit", "journal", "log")
+SUBCOMMANDS = ("init", "junit", "journal", "log", "runs", "rerun")
 GLOBAL_AFTER = ("--config", "--journal", "--phase")
 """Global options also accepted after the ``journal`` and ``log`` subcommands."""
 
@@ -25,8 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal investigation console for the operator of a recipe CI node.",
         epilog=(
             "subcommands: init [PATH] (write a starter config) · junit PATH... [--json] · "
-            "journal add|list|unflatten · log [HOST:]PATH; --config, --journal and --phase may "
-            "also follow journal and log"
+            "journal add|list|unflatten · log [HOST:]PATH · runs RECIPE [--json] · "
+            "rerun RECIPE... [--tag T] [--wait] | --cancel RECIPE; --config, --journal and "
+            "--phase may also follow journal and log"
         ),
     )
     parser.add_argument("--version", action="version", version=f"redfix-tui {__version__}")
@@ -117,7 +118,7 @@ def _run_console(args: argparse.Namespace, config: Config, log_target: str | Non
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``redfix-tui`` console script."""
     args = build_parser().parse_args(argv)
-    if args.command in ("journal", "log"):
+    if args.command in ("journal", "log", "runs", "rerun"):
         hoist_global_options(args)
     try:
         if args.command == "junit":
@@ -137,6 +138,11 @@ def main(argv: list[str] | None = None) -> int:
 
             path, phase = journal_location(args, config, None)
             return journal_run(args.args, journal_path=path, phase=phase)
+        if args.command in ("runs", "rerun"):
+            from . import rerun_cli
+
+            entry = rerun_cli.runs_main if args.command == "runs" else rerun_cli.rerun_main
+            return entry(args.args, config, host=args.host, local=args.local, node_name=args.node)
         log_target = None
         if args.command == "log":
             if len(args.args) != 1:

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from .config import ARCHIVE_TAIL, Config
 from .ledger_grades import FailingSince, Grade, LedgerRun, failing_since, grades
 from .node import NodeConnection, NodeError
-from .node_json import NodeJSONError, load_object, printable
-from .node_read import BUDGET, NodeFile, listing_command, parse_listing
+from .node_json import MAX_BYTES, NodeJSONError, load_object, printable
+from .node_read import BUDGET, NodeFile, listing_command, listing_files, parse_listing
 from .run_results import parse_canonical, parse_ts, read_results, recipe_of
 from .shellcmd import RECIPE_RE, TAG_RE
 
@@ -97,14 +97,13 @@ class RecipeLedger:
         return next((run for run in self.runs if run.kind == "isolation"), None)
 
     def to_json(self) -> dict:
-        """The ``runs --json`` document."""
+        """The ``runs --json`` document (problems are not in it: the CLI prints them apart)."""
         since = self.failing_since
         return {
             "recipe": self.recipe,
             "runs": [run.to_json() for run in self.runs],
             "verdicts": {stage: grade.to_json() for stage, grade in self.verdicts.items()},
             "failing_since": since.to_json() if since is not None else None,
-            "problems": self.problems,
         }
 
 
@@ -268,3 +267,48 @@ class Ledger:
     async def recipe(self, recipe: str) -> RecipeLedger:
         """One recipe's ledger."""
         return (await self.load([recipe]))[recipe]
+
+
+def newest_isolation_command(config: Config) -> str:
+    """A :mod:`.node_read`-framed listing of the json files of each recipe's newest archived
+    run only (what the board's Iso column needs on every refresh)."""
+    base = archive_base(config)
+    limit = MAX_BYTES
+    enter = (
+        f'cd "$HOME" 2>/dev/null && cd {shlex.quote(base[2:])}'
+        if base.startswith("~/")
+        else (f"cd {shlex.quote(base)}")
+    )
+    stamp = shlex.quote("^[0-9]{8}T[0-9]{6}Z$")
+    empty = "{ printf '\\0'; tar -c -f - -T /dev/null; exit 0; }"
+    return (
+        f"{enter} 2>/dev/null || {empty}; set --; for r in *; do "
+        "case $r in ''|*[!a-z0-9._-]*) continue ;; esac; "
+        f'n=$(ls -1 -- "$r" 2>/dev/null | grep -E {stamp} | sort | tail -n 1); '
+        '[ -n "$n" ] && set -- "$@" "$r/$n"; done; '
+        f"[ $# -gt 0 ] || {empty}; "
+        f"find -L \"$@\" -maxdepth 1 -name '*.json' -type f -size +{limit}c "
+        "-printf 'B %s %p\\0' 2>/dev/null; printf '\\0'; "
+        f"find -L \"$@\" -maxdepth 1 -name '*.json' -type f -size -{limit + 1}c -print0 "
+        "2>/dev/null | tar -c -f - --null --no-recursion -T - 2>/dev/null"
+    )
+
+
+def newest_isolation_runs(
+    data: bytes, config: Config, recipes: list[str], *, cut: bool = False
+) -> tuple[dict[str, LedgerRun], list[str]]:
+    """Parse :func:`newest_isolation_command`'s output: ``(newest run by recipe, problems)``."""
+    base = archive_base(config)
+    files, problem = listing_files(base, "archived run", data, cut=cut)
+    problems = [printable(problem)] if problem else []
+    grouped: dict[tuple[str, str], dict[str, NodeFile]] = {}
+    for file in files:
+        parts = file.path.split("/")
+        if len(parts) == 3 and parts[0] in recipes:
+            grouped.setdefault((parts[0], parts[1]), {})[parts[2]] = file
+    found: dict[str, LedgerRun] = {}
+    for (recipe, stamp), group in grouped.items():
+        run, notes = _archived(recipe, stamp, group, f"{base}/{recipe}/{stamp}")
+        run.problems = [printable(n) for n in notes]
+        found[recipe] = run
+    return found, problems

@@ -58,12 +58,11 @@ class LedgerRun:
         return bool(set(self.stages.values()) & EVIDENCE) and not self.red
 
     def to_json(self) -> dict[str, Any]:
-        """The run as the ``runs --json`` output lists it."""
+        """The run as the ``runs --json`` output lists it (the issue's keys, exactly)."""
         return {
             "run_id": self.run_id,
             "kind": self.kind,
             "tag": self.tag,
-            "canonical": self.canonical or None,
             "finished": _iso(self.finished),
             "exit_status": self.exit_status,
             "stages": {s: v for s, v in self.stages.items() if v != "unknown"},
@@ -100,12 +99,14 @@ class Grade:
         """The verdict as ``runs --json`` gives it."""
         return {
             "grade": self.grade,
-            "tag": self.tag,
-            "failed": self.failed,
-            "of": len(self.attempts),
-            "note": self.note,
             "attempts": [
-                {"run_id": run.run_id, "kind": run.kind, "verdict": verdict}
+                {
+                    "run_id": run.run_id,
+                    "kind": run.kind,
+                    "tag": run.tag,
+                    "finished": _iso(run.finished),
+                    "verdict": verdict,
+                }
                 for run, verdict in self.attempts
             ],
         }

@@ -2,7 +2,8 @@
 
 Per recipe: the latest tag, the canonical version and when it was written
 (``<warm_root>/<recipe>/canonical.json``), the last sweep run's and the last isolation rerun's
-verdict per stage (from each run's ``results.json``).
+verdict per stage (the sweep's from its ``results.json``; the isolation run's from the newest
+run the rerun wrapper archived, see :mod:`.ledger`, else the shared manual directory).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from .board_read import PLACEHOLDER, Request, Section, board_reader
 from .config import Config
+from .ledger import newest_isolation_command, newest_isolation_runs
 from .node import NodeConnection, NodeError, decode
 from .node_json import printable
 from .node_read import MAX_FILES, NodeFile, listing_command, listing_files
@@ -150,6 +152,7 @@ class RecipeSource:
         sections = {
             "canon": listing_command(paths.warm_root, "canonical.json"),
             "runs": listing_command(paths.runs_root, "results.json"),
+            "archive": newest_isolation_command(self.config),
         }
         if not configured:
             sections["names"] = render(self.config.commands.recipes, **values)
@@ -193,6 +196,20 @@ class RecipeSource:
                 status.problems.append(printable(problem or f"{paths.warm_root}/{file.problem}"))
         for file, parsed in zip(run_files, results, strict=True):
             self._add_run(statuses, names, file, parsed)
+        archive = reply.sections["archive"]
+        archived, archive_problems = newest_isolation_runs(
+            archive.stdout, self.config, names, cut=archive.cut
+        )
+        self.problems += archive_problems
+        for name, run in archived.items():
+            # The Iso column: the newest archived isolation run; the shared manual directory
+            # while it holds this recipe's run of the same time (the same run) or a newer one.
+            summary = RunSummary(run.run_id, name, run.tag, run.finished, dict(run.stages))
+            summary.path = run.path
+            current = statuses[name].isolation
+            if current is None or _newer(summary, current):
+                statuses[name].isolation = summary
+            statuses[name].problems += run.problems
         return [statuses[name] for name in names]
 
     def _parse(

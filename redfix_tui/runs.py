@@ -180,33 +180,10 @@ class RunControl:
         status = await self.status(now)
         if reason := self.refusal(status, recipe, tag, now):
             raise RerunRefused(reason)
-        command = self.build_command(recipe, tag)
-        log, state_file = self.log_path(recipe), self.state_path(recipe)
         started = (now or datetime.now(UTC)).isoformat(timespec="seconds")
-        record = json.dumps(
-            {
-                "recipe": recipe,
-                "tag": tag,
-                "log": log,
-                "started": started,
-                "command": command,
-                "stacks": status.stacks if status.stacks_error is None else None,
-            }
-        )
-        # The session leader records itself and the node's clock, runs the command with its
-        # output in the log, then appends its exit status. setsid gives it its own session and
-        # process group ($$). Its TERM trap lets it outlive a cancel of the group just long enough
-        # to record the command's status (143), while the command itself gets the signal.
-        # When the command has ended, the wrapper archives the run (see archive_script) before
-        # it records the exit status, so the ledger holds the run once the state says it ended.
-        body = (
-            f"trap : TERM; s=$(date +%s); printf '%s\\n' {shlex.quote(record)} \"pid $$\" "
-            f'"start $s" > {shlex.quote(state_file + ".new")} && '
-            f"mv -f {shlex.quote(state_file + '.new')} {shlex.quote(state_file)}; "
-            f"( {command} ) > {shlex.quote(log)} 2>&1 < /dev/null; "
-            f"rc=$?; e=$(date +%s); {self.archive_script(recipe, tag, started)}; "
-            f'printf \'exit %s\\nend %s\\n\' "$rc" "$e" >> {shlex.quote(state_file)}'
-        )
+        stacks = status.stacks if status.stacks_error is None else None
+        body = self.wrapper_body(recipe, tag, started, stacks)
+        state_file = self.state_path(recipe)
         launcher = (
             f"rm -f {shlex.quote(state_file)}; "
             f"setsid nohup sh -c {shlex.quote(body)} > /dev/null 2>&1 < /dev/null & "
@@ -219,8 +196,49 @@ class RunControl:
             raise NodeError(f"the rerun did not report its start ({result.stdout[:80]!r})")
         return state
 
+    def wrapper_body(
+        self,
+        recipe: str,
+        tag: str,
+        started: str | None,
+        stacks: list[str] | None,
+        queue_id: str = "",
+    ) -> str:
+        """The detached wrapper's shell body for a rerun of ``recipe`` at ``tag``.
+
+        ``started`` None means: the node's clock when the body starts (a queued run); a
+        ``queue_id`` is kept in the state file's record so a follower finds this very run.
+        """
+        command = self.build_command(recipe, tag)
+        log, state_file = self.log_path(recipe), self.state_path(recipe)
+        mark = "\x00started\x00"
+        fields = {"recipe": recipe, "tag": tag, "log": log, "started": mark, "command": command}
+        record = json.dumps(
+            {**fields, "stacks": stacks, **({"queue": queue_id} if queue_id else {})}
+        )
+        before, after = record.split(json.dumps(mark), 1)
+        when = (
+            shlex.quote(started) if started is not None else "$(date -u +%Y-%m-%dT%H:%M:%S+00:00)"
+        )
+        # The session leader records itself and the node's clock, runs the command with its
+        # output in the log, then appends its exit status. setsid gives it its own session and
+        # process group ($$). Its TERM trap lets it outlive a cancel of the group just long enough
+        # to record the command's status (143), while the command itself gets the signal.
+        # When the command has ended, the wrapper archives the run (see archive_script) before
+        # it records the exit status, so the ledger holds the run once the state says it ended.
+        return (
+            f"trap : TERM; s=$(date +%s); st={when}; "
+            f'printf \'%s"%s"%s\\n%s\\n%s\\n\' {shlex.quote(before)} "$st" {shlex.quote(after)} '
+            f'"pid $$" "start $s" > {shlex.quote(state_file + ".new")} && '
+            f"mv -f {shlex.quote(state_file + '.new')} {shlex.quote(state_file)}; "
+            f"( {command} ) > {shlex.quote(log)} 2>&1 < /dev/null; "
+            f"rc=$?; e=$(date +%s); {self.archive_script(recipe, tag, '$st')}; "
+            f'printf \'exit %s\\nend %s\\n\' "$rc" "$e" >> {shlex.quote(state_file)}'
+        )
+
     def archive_script(self, recipe: str, tag: str, started: str) -> str:
-        """Shell lines archiving a finished run (``$s`` start, ``$e`` end, ``$rc`` status).
+        """Shell lines archiving a finished run (``$s`` start, ``$e`` end, ``$rc`` status;
+        ``started``: a shell variable such as ``$st``, the ISO start time).
 
         Into ``<archive>/<recipe>/<UTC start>/``: the manual run directory's results.json and
         JUnit files written since the start, the log, the canonical.json of the time and
@@ -255,7 +273,7 @@ class RunControl:
             "|| f=canonical.json; }; "
             "u=$(printf %s \"${USER:-$(id -un 2>/dev/null)}\" | tr -cd 'A-Za-z0-9._-'); "
             f"printf {shlex.quote(run_json)} {shlex.quote(recipe)} {shlex.quote(tag)} "
-            f'{shlex.quote(started)} "$s" "$e" "$rc" "$u" {shlex.quote(paths.manual_run_id)} '
+            f'"{started}" "$s" "$e" "$rc" "$u" {shlex.quote(paths.manual_run_id)} '
             '> "$a/run.json.new" && mv -f "$a/run.json.new" "$a/run.json" || f=run.json; fi; '
             'if [ -z "$f" ]; then '
             f"( cd {home} && ls -1 | grep -E '^[0-9]{{8}}T[0-9]{{6}}Z$' | sort -r | "

@@ -18,6 +18,8 @@ import tomli_w
 
 from .journal.errors import JournalError
 from .journal.fileops import journal_lock
+from .ledger import RecipeLedger
+from .run_progress import VERDICT_MARKS
 
 CLASSIFICATIONS = (
     "flake under load",
@@ -57,6 +59,9 @@ class TrackerEntry:
     """The isolation run's per-stage verdicts, e.g. ``install ✔ upgrade ✘ …``."""
     run_key: str = ""
     """Which rerun the row records (recipe, start time, pid): a run is recorded once."""
+    grade: str = ""
+    """The evidence grade of the recipe's stages on its current tag (from the run ledger):
+    ``passing``, or the red stages' grades such as ``restore deterministic (3 of 3 failed…)``."""
 
 
 def _read(path: Path) -> dict[str, TrackerEntry] | None:
@@ -74,6 +79,13 @@ def _read(path: Path) -> dict[str, TrackerEntry] | None:
             values = {k: str(v) for k, v in row.items() if k in known and k != "recipe"}
             entries[recipe] = TrackerEntry(recipe, **values)
     return entries
+
+
+def grade_text(ledger: RecipeLedger) -> str:
+    """The tracker's grade cell: the red stages' grades, ``passing``, or "" (no evidence)."""
+    verdicts = ledger.verdicts
+    red = [f"{stage} {grade.text}" for stage, grade in verdicts.items() if grade.failed]
+    return "; ".join(red) if red else ("passing" if verdicts else "")
 
 
 def _cell(text: str) -> str:
@@ -117,6 +129,35 @@ class Tracker:
             if self.holds(recipe, run_key):
                 return False
             self._apply(recipe, {**values, "run_key": run_key})
+            return True
+
+    def record_ledger(self, ledger: RecipeLedger) -> bool:
+        """Fill ``ledger``'s recipe row from its newest archived isolation run (isolation run,
+        result, stages) and its grades, so runs that ended with no console open are recorded
+        too. Once per run (key ``archive <run id>``); the grade is refreshed every time.
+        Returns True when the row changed."""
+        run = ledger.newest_isolation
+        grade = grade_text(ledger)
+        with self._locked():
+            self.reload()
+            entry = self.get(ledger.recipe)
+            values: dict[str, str] = {}
+            if grade != entry.grade:
+                values["grade"] = grade
+            key = f"archive {run.run_id}" if run is not None else ""
+            if run is not None and entry.run_key != key:
+                when = run.finished.strftime("%Y-%m-%dT%H:%MZ") if run.finished else run.run_id
+                stages = " ".join(f"{s} {VERDICT_MARKS.get(v, '?')}" for s, v in run.stages.items())
+                exit_text = "" if run.exit_status in (0, None) else f" — exit {run.exit_status}"
+                values.update(
+                    isolation_run=f"isolation {when} ({run.tag or '?'})",
+                    result=(stages or "no stage verdicts") + exit_text,
+                    stages=stages,
+                    run_key=key,
+                )
+            if not values:
+                return False
+            self._apply(ledger.recipe, values)
             return True
 
     def get(self, recipe: str) -> TrackerEntry:
@@ -172,7 +213,8 @@ class Tracker:
             raise TrackerError(f"{self.path}: cannot write the tracker ({exc.strerror})") from None
 
     def to_markdown(self, recipes: list[str] | None = None) -> str:
-        """The STATUS table: Recipe | Isolation run | Result | Root cause | Classification."""
+        """The STATUS table: Recipe | Isolation run | Result | Root cause | Classification; the
+        result cell ends with the evidence grade when the ledger gave one (``— grade: …``)."""
         names = recipes if recipes is not None else sorted(self.entries)
         lines = [
             "| Recipe | Isolation run | Result | Root cause | Classification |",
@@ -180,8 +222,9 @@ class Tracker:
         ]
         for name in names:
             e = self.get(name)
+            result = f"{e.result} — grade: {e.grade}" if e.grade else e.result
             lines.append(
-                f"| {_cell(name)} | {_cell(e.isolation_run)} | {_cell(e.result)} | "
+                f"| {_cell(name)} | {_cell(e.isolation_run)} | {_cell(result)} | "
                 f"{_cell(e.root_cause)} | {_cell(e.classification)} |"
             )
         return "\n".join(lines) + "\n"

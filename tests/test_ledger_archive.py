@@ -13,17 +13,20 @@ import pytest
 
 from redfix_tui.config import Config
 from redfix_tui.demo.launch import DemoNodeServer
+from redfix_tui.demo.tree import build_demo_node
 from redfix_tui.ledger import Ledger
 from redfix_tui.node import NodeConnection
+from redfix_tui.recipes import RecipeSource
 from redfix_tui.run_results import parse_ts
 from redfix_tui.runs import RunControl
-from tests.demo_session import serve_demo, wait_finished
+from tests.demo_session import FAST, serve_demo, wait_finished
 
 
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[tuple[DemoNodeServer, Config]]:
-    """A fast demo node served over SSH, and a config for it."""
-    served, config = await serve_demo(tmp_path / "demo")
+    """A fast demo node with its history, served over SSH, and a config for it."""
+    build_demo_node(tmp_path / "demo" / "node", history=True, speed=FAST)
+    served, config = await serve_demo(tmp_path / "demo")  # serves the tree built above
     yield served, config
     await served.close()
 
@@ -88,7 +91,7 @@ async def test_rerun_archived_with_retention_and_read_by_the_ledger(
 
 async def test_failed_archive_is_recorded(demo, conn: NodeConnection) -> None:
     served, config = demo
-    served.node.archive.mkdir(parents=True)
+    served.node.archive.mkdir(parents=True, exist_ok=True)
     (served.node.archive / "mumble").write_text("a file where the recipe's directory goes\n")
     runs = RunControl(conn, config)
     await runs.start("mumble", "1.0.0+v1.6.870-0")
@@ -96,3 +99,48 @@ async def test_failed_archive_is_recorded(demo, conn: NodeConnection) -> None:
     assert state.exit_status is not None
     text = Path(runs.state_path("mumble")).read_text()
     assert f"archive-failed mkdir {served.node.archive}/mumble/" in text
+
+
+async def test_board_iso_column_reads_the_archive(demo, conn: NodeConnection) -> None:
+    """After a rerun of A, then of B, the board still shows A's isolation verdicts."""
+    served, config = demo
+    runs = RunControl(conn, config)
+    for recipe, tag in (("discourse", "0.8.1+3.5.0"), ("mumble", "1.0.0+v1.6.870-0")):
+        await runs.start(recipe, tag)
+        await wait_finished(runs, recipe, timeout=60)
+    statuses = {s.name: s for s in await RecipeSource(conn, config).load()}
+    for recipe in ("discourse", "mumble"):
+        (run_dir,) = (served.node.archive / recipe).iterdir()
+        results = json.loads((run_dir / "results.json").read_text())
+        iso = statuses[recipe].isolation
+        assert iso is not None and iso.stages == {s["name"]: s["status"] for s in results["stages"]}
+    # discourse's run is no longer in manual/ (mumble's is): its verdicts come from the archive.
+    (run_dir,) = (served.node.archive / "discourse").iterdir()
+    iso = statuses["discourse"].isolation
+    assert iso.run_id == run_dir.name and iso.path == str(run_dir)
+    # manual/ now holds mumble's run; mattermost-lts's past rerun is still shown, archived.
+    matt = statuses["mattermost-lts"].isolation
+    assert matt is not None and matt.run_id == "20260617T234340Z"
+    assert matt.stages["restore"] == "failed"
+    assert statuses["gitea"].isolation is None
+
+
+async def test_demo_history_gives_a_flake_a_deterministic_failure_and_a_since(
+    demo, conn: NodeConnection
+) -> None:
+    _served, config = demo
+    ledgers = await Ledger(conn, config).load(["discourse", "mattermost-lts", "gitea"])
+    discourse = ledgers["discourse"]
+    assert [r.kind for r in discourse.runs] == ["sweep"] * 4
+    upgrade = discourse.verdicts["upgrade"]
+    assert upgrade.grade == "flaky" and (upgrade.failed, len(upgrade.attempts)) == (1, 2)
+    matt = ledgers["mattermost-lts"]
+    assert [r.kind for r in matt.runs] == ["isolation"] + ["sweep"] * 4
+    restore = matt.verdicts["restore"]
+    assert restore.grade == "deterministic" and (restore.failed, len(restore.attempts)) == (3, 3)
+    since = matt.failing_since
+    assert since.run.run_id == "sweep-20260616T0300Z-mattermost-lts"
+    assert since.last_green.tag == "2.1.8+10.11.14" and since.changed == ["tag"]
+    install = ledgers["gitea"].verdicts["install"]
+    assert install.grade == "not enough evidence" and install.note == "no isolation run yet"
+    assert all(not found.problems for found in ledgers.values())

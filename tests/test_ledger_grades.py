@@ -39,10 +39,22 @@ def test_deterministic_needs_every_attempt_red_alone_and_in_the_sweep() -> None:
     assert restore.grade == "deterministic" and (restore.failed, len(restore.attempts)) == (3, 3)
     assert [r.run_id for r, _ in restore.attempts] == ["isolation-4", "sweep-3", "sweep-2"]
     assert found["install"].grade == "passing" and len(found["install"].attempts) == 3
-    assert restore.to_json()["attempts"][0] == {
-        "run_id": "isolation-4",
-        "kind": "isolation",
-        "verdict": "error",
+    assert restore.to_json() == {
+        "grade": "deterministic",
+        "attempts": [
+            {
+                "run_id": f"{kind}-{n}",
+                "kind": kind,
+                "tag": "2.1.9",
+                "finished": f"2026-06-{10 + n}T03:20:00Z",
+                "verdict": verdict,
+            }
+            for n, kind, verdict in (
+                (4, "isolation", "error"),
+                (3, "sweep", "failed"),
+                (2, "sweep", "failed"),
+            )
+        ],
     }
     # Red only in sweeps so far: not yet deterministic.
     sweeps_only = [r for r in history if r.kind == "sweep"]

@@ -6,10 +6,11 @@
     etc/cc-ci/                the harness: conftest.py, pytest.ini, tests/<recipe>/test_*.py,
                               runner/{run_recipe_ci.py, abra.py, nightly_sweep.py, demo.json}
     var/lib/ci-warm/<recipe>/canonical.json
-    var/lib/cc-ci-runs/{sweep-20260617T0300Z-<recipe>,manual}/  results.json, junit/, lint.txt
+    var/lib/cc-ci-runs/{sweep-202606{14..17}T0300Z-<recipe>,manual}/  results.json, junit/, …
     var/lib/redfix-demo/      state the fakes read: stacks, sweep_next, latest-tags, checkout/
     usr/share/redfix-demo/fixtures/   the JUnit/console fixtures the runner replays
     tmp/redfix-<recipe>.log   logs of past isolation reruns
+    home/.local/share/redfix-tui/runs/<recipe>/<start>/   the archived past isolation reruns
     home/                     $HOME for the server's commands
 
 Past runs are produced by the same replay as a live rerun (:mod:`.runner_script`), with time
@@ -119,11 +120,24 @@ RECIPES: dict[str, dict[str, Any]] = {
     ),
 }
 """The six recipes of the reference journal: tags, domains, services, canonical state."""
+HISTORY_NIGHTS = (
+    (dt.timedelta(days=3), "previous"),
+    (dt.timedelta(days=2), "previous"),
+    (dt.timedelta(days=1), "tag"),
+)
+"""Nightly sweeps before :data:`SWEEP_START`, and the tag each ran on: two green nights on the
+previous tag, then the current tag failing as on the last night (so "failing since" has an
+answer, and the sweep and isolation attempts give a flake and a deterministic failure)."""
+FLAKY_NIGHT = ("discourse", dt.timedelta(days=1))
+"""The night discourse's sweep passed on the current tag: its upgrade is a flake (2 of 3)."""
 PAST_RERUNS = (
     ("discourse", dt.datetime(2026, 6, 17, 23, 19, 12, tzinfo=dt.UTC)),
     ("mattermost-lts", dt.datetime(2026, 6, 17, 23, 43, 40, tzinfo=dt.UTC)),
 )
 """Isolation reruns already done (the last one owns ``manual/``), as in the journal."""
+ARCHIVED_RERUNS = ("mattermost-lts",)
+"""The past reruns in the run archive (the earlier one predates it, so the board's Iso column
+looks as before: mattermost-lts's run, in manual/ and archived alike)."""
 
 
 def ere_escape(text: str) -> str:
@@ -306,11 +320,14 @@ if __name__ == "__main__":
 '''
 
 
-def build_demo_node(root: Path, *, python: str = sys.executable, speed: float = 1.0) -> DemoNode:
+def build_demo_node(
+    root: Path, *, python: str = sys.executable, speed: float = 1.0, history: bool = False
+) -> DemoNode:
     """Lay out a simulated cc-ci node under ``root`` (created if needed) and return it.
 
     ``python`` runs the fake tools and the runner; ``speed`` scales a rerun's ~60 s (the runner's
-    ``$REDFIX_DEMO_SPEED`` overrides it).
+    ``$REDFIX_DEMO_SPEED`` overrides it). ``history`` adds the earlier nights' sweeps
+    (:data:`HISTORY_NIGHTS`) and the run archive of the past reruns (:data:`ARCHIVED_RERUNS`).
     """
     root = Path(root).resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -368,8 +385,61 @@ def build_demo_node(root: Path, *, python: str = sys.executable, speed: float = 
             start=SWEEP_START + dt.timedelta(minutes=i),
         )
         run.execute()
+    for back, which in HISTORY_NIGHTS if history else ():
+        for recipe in RECIPES:
+            _past_night(node, recipe, back, which == "previous" or (recipe, back) == FLAKY_NIGHT)
     for recipe, start in PAST_RERUNS:
         run = runner_script.Run(cfg, recipe, "manual", live=False, start=start)
-        run.execute()
+        status = run.execute()
         (root / "tmp" / f"redfix-{recipe}.log").write_bytes(bytes(run.log))
+        if history and recipe in ARCHIVED_RERUNS:
+            _archive(node, recipe, start, run.now(), status)
     return node
+
+
+def _past_night(node: DemoNode, recipe: str, back: dt.timedelta, green: bool) -> None:
+    """A sweep ``back`` before the last night's, made from that night's run: the same run on
+    the current tag (JUnit files and all), or green on the previous one (``green``: the
+    previous tag passed, it is the canonical one; results.json only, since the JUnit files
+    would tell the current tag's story)."""
+    last = node.runs_root / SWEEP_ID.format(recipe=recipe)
+    night = SWEEP_START - back
+    target = node.runs_root / f"sweep-{night:%Y%m%dT%H%MZ}-{recipe}"
+    data = json.loads((last / "results.json").read_text(encoding="utf-8"))
+    finished = dt.datetime.strptime(data["finished"], "%Y-%m-%dT%H:%M:%SZ") - back
+    data.update(run_id=target.name, finished=f"{finished:%Y-%m-%dT%H:%M:%SZ}")
+    if green:
+        meta = RECIPES[recipe]
+        if (recipe, back) != FLAKY_NIGHT:
+            data.update(version=meta["previous"], ref=f"refs/tags/{meta['previous']}")
+        for stage in data.get("stages", []):
+            stage["status"] = "passed"
+            for test in stage.get("tests", []):
+                test["status"] = "passed"
+        target.mkdir(parents=True)
+    else:
+        shutil.copytree(last, target)
+    _write(target / "results.json", json.dumps(data, indent=1) + "\n")
+
+
+def _archive(node: DemoNode, recipe: str, start: dt.datetime, end: dt.datetime, status: int):
+    """Archive a past isolation run as the detached rerun wrapper does (see RunControl)."""
+    manual = node.runs_root / "manual"
+    target = node.archive / recipe / f"{start:%Y%m%dT%H%M%SZ}"
+    shutil.copytree(manual / "junit", target / "junit")
+    shutil.copyfile(manual / "results.json", target / "results.json")
+    shutil.copyfile(node.root / "tmp" / f"redfix-{recipe}.log", target / "log")
+    canonical = node.warm_root / recipe / "canonical.json"
+    if canonical.exists():
+        shutil.copyfile(canonical, target / "canonical.json")
+    state = {
+        "recipe": recipe,
+        "tag": RECIPES[recipe]["tag"],
+        "started": start.isoformat(timespec="seconds"),
+        "start": int(start.timestamp()),
+        "end": int(end.timestamp()),
+        "exit_status": status,
+        "user": "operator",
+        "run_id": "manual",
+    }
+    _write(target / "run.json", json.dumps(state) + "\n")
