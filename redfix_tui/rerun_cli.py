@@ -180,6 +180,9 @@ async def _follow(config: Config, node: Any, queued: list[QueuedRun], poll: floa
             f"{s} {VERDICT_MARKS.get(v, '?')}" for s, v in (run.stages if run else {}).items()
         )
         where = f"; archived as {run.run_id}" if run is not None else "; not in the archive"
+        if problem := queue.archive_problems.get(item.recipe):
+            where = f"; {problem}: check the disk and [paths] archive"
+            failed = True
         print(
             f"{item.recipe} {item.tag}: {'passed' if ok else 'FAILED'} ({state.how()}) "
             f"{stages or 'no stage verdicts'}{where}",

@@ -47,6 +47,8 @@ class RerunQueue:
         self.node = node
         self.config = config
         self.runs = runs or RunControl(node, config)
+        self.archive_problems: dict[str, str] = {}
+        """Recipe → why its last run was not archived (see :meth:`states`)."""
 
     @property
     def directory(self) -> str:
@@ -151,7 +153,10 @@ class RerunQueue:
         return result.stdout.split().count("removed")
 
     async def states(self, recipes: list[str]) -> dict[str, tuple[str, RerunState]]:
-        """Each recipe's rerun state and the queue id it was started from ("" if none)."""
+        """Each recipe's rerun state and the queue id it was started from ("" if none).
+
+        :attr:`archive_problems` then holds, by recipe, the wrapper's ``archive-failed`` line
+        (the step that failed and the directory), if any."""
         files = " ".join(shlex.quote(self.runs.state_path(r)) for r in recipes)
         result = await self.node.run(
             f"for f in {files}; do cat \"$f\" 2>/dev/null; printf '\\036\\n'; done; true"
@@ -161,6 +166,12 @@ class RerunQueue:
             state = parse_state(chunk)
             if state is None or state.recipe != recipe:
                 continue
+            failed = [line for line in chunk.splitlines() if line.startswith("archive-failed ")]
+            if failed:
+                step, _, where = failed[-1].removeprefix("archive-failed ").partition(" ")
+                self.archive_problems[recipe] = f"archiving failed at {step} ({where})"
+            else:
+                self.archive_problems.pop(recipe, None)
             try:
                 queue_id = json.loads(chunk.strip().splitlines()[0]).get("queue", "")
             except (ValueError, AttributeError, IndexError):

@@ -171,3 +171,15 @@ async def test_a_queue_left_without_runner_is_kicked(
 async def _finished(tree: DemoNode, recipe: str) -> bool:
     state = state_of(tree, recipe)
     return state is not None and state.finished
+
+
+def test_wait_names_a_run_that_could_not_be_archived(
+    tree: DemoNode, config_file: Path, capsys
+) -> None:
+    tree.archive.mkdir(parents=True)
+    (tree.archive / "mumble").write_text("a file where the recipe's archive goes\n")
+    assert main(["--config", str(config_file), "rerun", "mumble", "--wait"]) == 1
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("mumble 1.0.0+v1.6.870-0: ")
+    assert f"archiving failed at mkdir ({tree.archive}/mumble/" in last
+    assert last.endswith("check the disk and [paths] archive")
