@@ -20,7 +20,9 @@ server, host key pinned, for the raw read and the pane):
    arrived in the pane during the presses.
 
 Run: ``.venv/bin/python benchmarks/bench_log.py [--lines N] [--runs R] [--flood-rate R]
-[--no-gc-freeze]``. Like the console (``RedfixApp.on_ready``), the bench app freezes the heap
+[--no-gc-freeze]``; ``--e2e-openssh`` instead launches ``redfix-tui log HOST:FILE`` in a real
+tmux against the test suite's OpenSSH sshd, beside ``ssh NODE cat FILE`` (see
+:func:`e2e_openssh`). Like the console (``RedfixApp.on_ready``), the bench app freezes the heap
 once it is up, so objects from start-up are never traversed by the garbage collector;
 ``--no-gc-freeze`` measures without that.
 Targets: ratio ≤ 1.5, RSS growth ≤ 48 MB, key → frame p95 ≤ 50 ms with ≥ 100k lines/s
@@ -356,6 +358,111 @@ async def main(args: argparse.Namespace) -> None:
     print(f"end: {_load()}")
 
 
+def e2e_openssh(args: argparse.Namespace) -> None:
+    """End to end over OpenSSH: ``redfix-tui log HOST:FILE`` launched in a real tmux, from
+    launch to the first and to the last log line on screen, each beside ``ssh NODE cat FILE >
+    /dev/null`` timed in the same run; interleaved, medians of ``--runs``. Two configs: one
+    pointing at the node's real paths, and the default one (the harness path absent there)."""
+    import subprocess
+
+    import tomli_w
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_startup import openssh_node
+
+    from tests.tmux import Tmux
+
+    print(f"start: {_load()} ({os.cpu_count()} CPUs)")
+    with tempfile.TemporaryDirectory(prefix="bench-log-e2e-") as tmp:
+        tmpdir = Path(tmp)
+        log = tmpdir / "redfix-plausible.log"
+        size = generate(log, args.lines)
+        last = f"step {args.lines - 1:8d}"
+        print(f"generated {args.lines:,} lines, {size / 1e6:.1f} MB")
+        with openssh_node(tmpdir / "node") as node:
+            cfg = node.node_config
+            default = tmpdir / "default.toml"
+            default.write_text(
+                tomli_w.dumps(
+                    {
+                        "node": {
+                            k: v
+                            for k, v in vars(cfg).items()
+                            if k in ("host", "port", "username", "known_hosts", "client_keys")
+                            or k == "ssh_config"
+                        },
+                        "journal": {"path": str(tmpdir / "JOURNAL-redfix.md")},
+                        "board": {"tracker": str(tmpdir / "tracker.toml")},
+                    }
+                )
+            )
+            ssh = [
+                "ssh",
+                "-F",
+                str(cfg.ssh_config),
+                "-p",
+                str(cfg.port),
+                "-i",
+                str(cfg.client_keys[0]),
+                "-o",
+                f"UserKnownHostsFile={cfg.known_hosts}",
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                "BatchMode=yes",
+                f"{cfg.username}@{cfg.host}",
+                f"cat {shlex.quote(str(log))}",
+            ]
+
+            def ssh_cat() -> float:
+                start = time.monotonic()
+                subprocess.run(ssh, stdout=subprocess.DEVNULL, check=True)
+                return time.monotonic() - start
+
+            def console(config: Path) -> tuple[float, float]:
+                command = [
+                    sys.executable,
+                    "-m",
+                    "redfix_tui",
+                    "--config",
+                    str(config),
+                    "log",
+                    f"{cfg.host}:{log}",
+                ]
+                start = time.monotonic()
+                tmux = Tmux(command, width=200, height=50)
+                try:
+                    tmux.wait_for(lambda s: "upgrade step" in s, timeout=60, interval=0.005)
+                    first = time.monotonic() - start
+                    tmux.wait_for(lambda s: last in s, timeout=120, interval=0.02)
+                    done = time.monotonic() - start
+                    tmux.send("q")
+                finally:
+                    time.sleep(0.2)
+                    tmux.kill()
+                return first, done
+
+            ssh_cat()  # page cache, sshd warm
+            rows: dict[str, list[float]] = {}
+            for _ in range(args.runs):
+                for name, config in (("real", node.direct), ("default", default)):
+                    rows.setdefault("cat " + name, []).append(ssh_cat())
+                    first, done = console(config)
+                    rows.setdefault("first " + name, []).append(first)
+                    rows.setdefault("last " + name, []).append(done)
+    med = {k: statistics.median(v) for k, v in rows.items()}
+    print(f"runs: {args.runs} (medians, interleaved, real tmux 200x50), end: {_load()}")
+    for name in ("real", "default"):
+        cat, first, done = med["cat " + name], med["first " + name], med["last " + name]
+        print(f"config with the node's {name} paths:" if name == "real" else "default config:")
+        print(f"  ssh NODE cat FILE > /dev/null:   {cat * 1000:7.0f} ms")
+        print(f"  launch -> first log line:        {first * 1000:7.0f} ms  (target <= 1000 ms)")
+        print(
+            f"  launch -> last log line:         {done * 1000:7.0f} ms  "
+            f"({done / cat:.1f}x ssh cat; target <= 3x)"
+        )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -369,4 +476,13 @@ if __name__ == "__main__":
         action="store_false",
         help="do not call gc.freeze() once each app is up (the console app does)",
     )
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument(
+        "--e2e-openssh",
+        action="store_true",
+        help="end to end over OpenSSH: the console launched in tmux, beside ssh cat",
+    )
+    parsed = parser.parse_args()
+    if parsed.e2e_openssh:
+        e2e_openssh(parsed)
+    else:
+        asyncio.run(main(parsed))
