@@ -155,7 +155,8 @@ async def _follow(config: Config, node: Any, queued: list[QueuedRun], poll: floa
         if progress.stage and (item.queue_id, progress.stage, "") not in shown:
             shown.add((item.queue_id, progress.stage, ""))
             print(f"{item.recipe}: {progress.stage} …", flush=True)
-        for stage, verdict in progress.done.items():
+        order = {stage: n for n, stage in enumerate(STAGES)}
+        for stage, verdict in sorted(progress.done.items(), key=lambda i: order.get(i[0], 99)):
             if (item.queue_id, stage, verdict) not in shown:
                 shown.add((item.queue_id, stage, verdict))
                 print(f"{item.recipe}: {stage} {VERDICT_MARKS.get(verdict, '?')}", flush=True)
@@ -184,7 +185,7 @@ async def _follow(config: Config, node: Any, queued: list[QueuedRun], poll: floa
             where = f"; {problem}: check the disk and [paths] archive"
             failed = True
         print(
-            f"{item.recipe} {item.tag}: {'passed' if ok else 'FAILED'} ({state.how()}) "
+            f"{item.recipe} {item.tag}: {'passed' if ok else 'FAILED'} (exit {state.exit_status}) "
             f"{stages or 'no stage verdicts'}{where}",
             flush=True,
         )

@@ -73,7 +73,9 @@ def test_rerun_wait_twice_then_runs_json(tree: DemoNode, config_file: Path, caps
         stages = archived_stages(tree, recipe)
         passed = set(stages.values()) <= {"passed", "skipped"}
         assert codes[recipe] == (0 if passed and state_of(tree, recipe).exit_status == 0 else 1)
-        assert f"{recipe} " in out and ("passed (" if codes[recipe] == 0 else "FAILED (") in out
+        word = "passed" if codes[recipe] == 0 else "FAILED"
+        exit_status = state_of(tree, recipe).exit_status
+        assert f"\n{recipe} {tree_tag(recipe)}: {word} (exit {exit_status}) " in out
 
         assert main([*cfg, "runs", recipe, "--json"]) == 0
         doc = json.loads(capsys.readouterr().out)
