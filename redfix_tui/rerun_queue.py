@@ -3,7 +3,8 @@
 The queue is a directory beside the rerun state files (``<dir of rerun_state>/redfix-queue/``)
 holding one script per queued run, named ``<20-digit sequence>-<recipe>.sh`` (the detached
 wrapper body of :meth:`RunControl.wrapper_body`). A detached runner (``setsid nohup``) holds a
-``flock`` on ``.lock`` while it works: it waits while a harness run is in flight, moves the
+``flock`` on ``.lock`` while it works: it waits while a harness run is in flight or the sweep
+timer fires within ``[board] sweep_guard_minutes``, moves the
 oldest script to ``running.sh`` and runs it in its own session (``setsid -w``), until none is
 left; then it releases the lock and looks once more (an item queued while it held the lock is
 not stranded). Removing a queued run deletes its script only; ``running.sh`` is never touched.
@@ -65,12 +66,22 @@ class RerunQueue:
             "warm_root": self.config.paths.warm_root,
         }
         busy = render(self.config.commands.in_flight, **values)
+        sweep = render(self.config.commands.sweep_next, **values)
+        window = int(self.config.board.sweep_guard_minutes * 60)
+        # The board's guards again before each run: nothing in flight, the sweep timer not
+        # within its window (an unreadable timer does not hold the queue, as on the board).
+        soon = (
+            f"{{ x=$( {sweep} 2>/dev/null ); case $x in '' ) w='' ;; @*) w=${{x#@}} ;; "
+            '*) w=$(date -d "$x" +%s 2>/dev/null) ;; esac; t=$(date +%s); '
+            'case $w in ""|*[!0-9]*) false ;; '
+            f'*) [ "$w" -ge "$t" ] && [ "$w" -le $((t + {window})) ] ;; esac; }}'
+        )
         pattern = shlex.quote("^[0-9]{20}-[a-z0-9][a-z0-9._-]*\\.sh$")
         first = f"ls -1 {q} 2>/dev/null | grep -E {pattern} | sort | head -n 1"
         return (
             f"cd {q} || exit 1; while :; do exec 9>>.lock; flock -n 9 || exit 0; "
             f'while n=$({first}); [ -n "$n" ]; do '
-            f"while {busy} > /dev/null 2>&1; do sleep 1; done; "
+            f"while {busy} > /dev/null 2>&1 || {soon}; do sleep 1; done; "
             'mv -f -- "$n" running.sh 2>/dev/null || continue; '
             "setsid -w sh running.sh > /dev/null 2>&1 < /dev/null; rm -f running.sh; done; "
             f'flock -u 9; exec 9>&-; [ -n "$({first})" ] || exit 0; done'

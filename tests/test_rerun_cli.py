@@ -185,3 +185,39 @@ def test_wait_names_a_run_that_could_not_be_archived(
     assert last.startswith("mumble 1.0.0+v1.6.870-0: ")
     assert f"archiving failed at mkdir ({tree.archive}/mumble/" in last
     assert last.endswith("check the disk and [paths] archive")
+
+
+def test_queue_holds_in_the_sweep_window(tree: DemoNode, config_file: Path, capsys) -> None:
+    """A queued run does not start while the sweep timer fires within the guard window."""
+    cfg = ["--config", str(config_file)]
+    assert main([*cfg, "rerun", "mumble", "gitea"]) == 0
+    until(lambda: (s := state_of(tree, "mumble")) is not None and not s.finished)
+    tree.set_sweep_next(int(time.time()) + 600)  # 10 min: inside the 120 min window
+    until(lambda: state_of(tree, "mumble").finished)
+    queue = tree.root / "tmp" / "redfix-queue"
+    held_until = time.monotonic() + 3  # watch the runner for 3 s: gitea stays queued
+    while time.monotonic() < held_until:
+        assert state_of(tree, "gitea") is None
+        assert [p.name.split("-", 1)[1] for p in queue.glob("[0-9]*.sh")] == ["gitea.sh"]
+        time.sleep(0.2)
+    tree.set_sweep_next(int(time.time()) + 3 * 86400)
+    until(lambda: (s := state_of(tree, "gitea")) is not None and s.finished)
+    assert "queued gitea" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("minutes", [0.0, 120.0])
+def test_runner_and_wrapper_scripts_parse(tree: DemoNode, minutes: float) -> None:
+    """The queue runner and a queued run's body are valid sh (a syntax error would leave the
+    queue waiting with nothing to say why)."""
+    import subprocess
+
+    from redfix_tui.config import config_from_dict
+    from redfix_tui.runs import RunControl
+
+    for config in (config_from_dict({}), config_from_dict(tree.config_overrides())):
+        config.board.sweep_guard_minutes = minutes
+        queue = RerunQueue(None, config)  # type: ignore[arg-type]
+        body = RunControl(None, config).wrapper_body("mumble", "1.0.0", None, None, "1" * 20)  # type: ignore[arg-type]
+        for script in (queue._runner(), body):
+            checked = subprocess.run(["sh", "-n", "-c", script], capture_output=True, text=True)
+            assert checked.returncode == 0, checked.stderr
