@@ -107,7 +107,12 @@ class RerunQueue:
             raise RerunRefused(reason)
         q = shlex.quote(self.directory)
         queued: list[QueuedRun] = []
-        lines = [f"mkdir -p {q} && cd {q} || exit 1"]
+        lines = [
+            "for t in flock setsid nohup; do command -v $t > /dev/null || "
+            '{ echo "$t not found on the node (the rerun queue needs flock, setsid, nohup)" >&2; '
+            "exit 127; }; done",
+            f"mkdir -p {q} && cd {q}",
+        ]
         base = time.time_ns()
         for number, (recipe, tag) in enumerate(items):
             queue_id = f"{base + number:020d}"
@@ -121,7 +126,7 @@ class RerunQueue:
         lines.append(
             f"setsid nohup sh -c {shlex.quote(self._runner())} > /dev/null 2>&1 < /dev/null &"
         )
-        await self.node.run(" && ".join(lines[:-1]) + "; " + lines[-1], check=True)
+        await self.node.run(f"{{ {' && '.join(lines[:-1])}; }} || exit $?; {lines[-1]}", check=True)
         return queued
 
     async def kick(self) -> None:

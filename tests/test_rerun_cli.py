@@ -221,3 +221,13 @@ def test_runner_and_wrapper_scripts_parse(tree: DemoNode, minutes: float) -> Non
         for script in (queue._runner(), body):
             checked = subprocess.run(["sh", "-n", "-c", script], capture_output=True, text=True)
             assert checked.returncode == 0, checked.stderr
+
+
+def test_a_queue_that_cannot_be_written_is_one_line(
+    tree: DemoNode, config_file: Path, capsys
+) -> None:
+    (tree.root / "tmp" / "redfix-queue").write_text("not a directory\n")
+    assert main(["--config", str(config_file), "rerun", "mumble"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("redfix-tui rerun: error: ") and len(err.splitlines()) == 1
+    assert "redfix-queue" in err and state_of(tree, "mumble") is None
