@@ -64,7 +64,7 @@ def test_entry_with_log_evidence_while_streaming(tmp_path: Path) -> None:
     tmux = console(demo, log)
     try:
         tmux.wait_for(lambda s: newest(s) >= 20, timeout=30)
-        tmux.send("Tab")  # board → log view
+        # `log PATH` starts with the keyboard on the log view (its keys in the footer)
         tmux.wait_for(lambda s: "Follow" in s or "Search" in s, timeout=10)
         tmux.send("v")
         tmux.send("k")
@@ -104,6 +104,19 @@ def test_entry_with_log_evidence_while_streaming(tmp_path: Path) -> None:
         tmux.kill()
 
 
+def open_journal(tmux: Tmux) -> None:
+    """Open the journal editor on a console started by ``log PATH``.
+
+    The keyboard starts on the log view, where ``j`` moves down (as in less): tab to the board,
+    where ``j`` opens the journal.
+    """
+    tmux.wait_for(lambda s: "one line" in s, timeout=30)
+    tmux.wait_for(lambda s: "Follow" in s or "Search" in s, timeout=10)
+    tmux.send("Tab")
+    tmux.wait_for(lambda s: "Sort" in s, timeout=10)
+    tmux.send("j")
+
+
 def quiet_console(tmp_path: Path) -> tuple[Tmux, Path, Path]:
     """A console on a one-line log, with the journal editor open; (tmux, demo dir, log)."""
     demo = tmp_path / "demo"
@@ -111,8 +124,7 @@ def quiet_console(tmp_path: Path) -> tuple[Tmux, Path, Path]:
     log = tmp_path / "quiet.log"
     log.write_text("one line\n")
     tmux = console(demo, log)
-    tmux.wait_for(lambda s: "one line" in s, timeout=30)
-    tmux.send("j")
+    open_journal(tmux)
     tmux.wait_for(lambda s: "New entry" in s, timeout=10)
     return tmux, demo, log
 
@@ -121,8 +133,7 @@ def draft_comes_back(demo: Path, log: Path, *texts: str) -> None:
     """Start again on the same journal: the editor offers the draft, which holds ``texts``."""
     again = console(demo, log)
     try:
-        again.wait_for(lambda s: "one line" in s, timeout=30)
-        again.send("j")
+        open_journal(again)
         again.wait_for(lambda s: "draft" in s.lower(), timeout=10)
         again.send("y")
         again.wait_for(lambda s: all(text in s for text in texts), timeout=10)
