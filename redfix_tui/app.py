@@ -135,7 +135,7 @@ class RedfixApp(App[None]):
         for screen in self.screen_stack:
             for editor in screen.query("JournalEditor"):  # by name: it may never be imported
                 try:
-                    editor.save_draft()  # type: ignore[attr-defined]
+                    editor.save_draft()  # type: ignore[attr-defined]  # found by name
                 except Exception as exc:  # logged; the exit goes on
                     self._log_exit_failure("saving the journal draft", exc)
         asyncio.get_running_loop().create_task(self._shut_down(signum))

@@ -186,15 +186,15 @@ def parse_frames(chunks: list[bytes] | bytes, keep: int = KEEP) -> dict[str, Sec
         files.pop()
     parts: dict[str, dict[str, bytes]] = {}
     cut: set[str] = set()
-    for name, size in files:
-        if pos + size > len(data):
+    for name, length in files:
+        if pos + length > len(data):
             raise FrameError(f"{name[:40]!r} of the board read is cut off")
         key, _, kind = name.rpartition(".")
         if kind in ("o", "e", "rc"):
-            parts.setdefault(key, {})[kind] = data[pos : pos + min(size, keep)]
-            if size > keep and kind == "o":
+            parts.setdefault(key, {})[kind] = data[pos : pos + min(length, keep)]
+            if length > keep and kind == "o":
                 cut.add(key)
-        pos += size
+        pos += length
     if data[pos:] != b"end\n":
         raise FrameError("the board read did not end where its sizes say")
     sections = {}

@@ -92,7 +92,7 @@ def resolve_target(
     )
     hostname = str(config.get("Hostname") or host)
     user = username or str(config.get("User") or local_user)
-    real_port = port or int(config.get("Port") or 22)  # type: ignore[call-overload]
+    real_port = port or int(str(config.get("Port") or 22))
     if known_hosts:
         files = [_expand(known_hosts)]
         if not files[0].is_file():

@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 
 from .config import ARCHIVE_TAIL, Config
 from .ledger_grades import FailingSince, Grade, LedgerRun, failing_since, grades
-from .node import NodeConnection, NodeError
+from .node import NodeError
+from .node_api import Node
 from .node_json import MAX_BYTES, NodeJSONError, load_object, printable
 from .node_read import BUDGET, NodeFile, listing_command, listing_files, parse_listing
-from .run_results import parse_canonical, parse_ts, read_results, recipe_of
+from .run_results import is_isolation_run, parse_canonical, parse_ts, read_results, recipe_of
 from .shellcmd import RECIPE_RE, TAG_RE
 
 LEDGER_FILES = 20000
@@ -180,7 +181,7 @@ def parse_ledger(
     manual = paths.manual_run_id
     for file in sweep_files:
         run_id = file.path.split("/")[0]
-        if run_id == manual or run_id.startswith(manual + "-"):
+        if is_isolation_run(run_id, manual):
             continue
         where = f"{paths.runs_root}/{run_id}"
         summary, problem = (None, printable(f"{paths.runs_root}/{file.problem}"))
@@ -233,7 +234,7 @@ def parse_ledger(
 class Ledger:
     """Reads the ledgers of all recipes from the node (one remote command per read)."""
 
-    def __init__(self, node: NodeConnection, config: Config) -> None:
+    def __init__(self, node: Node, config: Config) -> None:
         self.node = node
         self.config = config
         self.problems: list[str] = []

@@ -15,7 +15,7 @@ import shlex
 import tarfile
 from dataclasses import dataclass
 
-from .node import NodeConnection
+from .node_api import Node
 from .node_json import MAX_BYTES, size_text, too_big
 
 MAX_FILES = 400
@@ -93,7 +93,7 @@ def parse_listing(data: bytes, *, limit: int = MAX_BYTES) -> tuple[list[NodeFile
 
 
 async def read_many(
-    node: NodeConnection, directory: str, name: str, *, budget: int = BUDGET
+    node: Node, directory: str, name: str, *, budget: int = BUDGET
 ) -> tuple[list[NodeFile], str]:
     """Read ``<directory>/*/<name>`` whole: ``(files, problem)``.
 

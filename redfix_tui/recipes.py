@@ -19,7 +19,8 @@ from typing import Any
 from .board_read import PLACEHOLDER, Request, Section, board_reader
 from .config import Config
 from .ledger import newest_isolation_command, newest_isolation_runs
-from .node import NodeConnection, NodeError, decode
+from .node import NodeError, decode
+from .node_api import Node
 from .node_json import printable
 from .node_read import MAX_FILES, NodeFile, listing_command, listing_files
 from .run_results import (
@@ -28,6 +29,7 @@ from .run_results import (
     RunSummary,
     check_results,
     first_problem,
+    is_isolation_run,
     normalise_status,
     parse_canonical,
     parse_results,
@@ -71,9 +73,9 @@ class RecipeStatus:
 
 
 class RecipeSource:
-    """Reads recipe status from the node through a :class:`NodeConnection`."""
+    """Reads recipe status from the node through a :class:`~redfix_tui.node_api.Node`."""
 
-    def __init__(self, node: NodeConnection, config: Config) -> None:
+    def __init__(self, node: Node, config: Config) -> None:
         self.node = node
         self.config = config
         self.problems: list[str] = []
@@ -265,7 +267,7 @@ class RecipeSource:
             status.problems.append(problem)
         if summary is None:
             return
-        isolation = run_id == paths.manual_run_id or run_id.startswith(paths.manual_run_id + "-")
+        isolation = is_isolation_run(run_id, paths.manual_run_id)
         slot = "isolation" if isolation else "sweep"
         current: RunSummary | None = getattr(status, slot)
         if current is None or _newer(summary, current):

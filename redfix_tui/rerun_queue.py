@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .config import Config
-from .node import NodeConnection
+from .node_api import Node
 from .node_state import RerunRefused, RerunState, parse_state
 from .runs import RunControl
 from .shellcmd import render, validate_recipe, validate_tag
@@ -44,7 +44,7 @@ class QueuedRun:
 class RerunQueue:
     """Queues reruns on the node, lists and removes queued ones, finds their states."""
 
-    def __init__(self, node: NodeConnection, config: Config, runs: RunControl | None = None):
+    def __init__(self, node: Node, config: Config, runs: RunControl | None = None):
         self.node = node
         self.config = config
         self.runs = runs or RunControl(node, config)

@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 from .board_read import Request, board_reader
 from .config import Config
 from .ledger import archive_base, shell_dir
-from .node import CommandResult, NodeConnection, NodeError
+from .node import CommandResult, NodeError
+from .node_api import Node
 from .node_state import (
     NodeStatus,
     Process,
@@ -59,7 +60,7 @@ __all__ = [
 class RunControl:
     """Reads the node's state and starts, finds and cancels isolation reruns."""
 
-    def __init__(self, node: NodeConnection, config: Config) -> None:
+    def __init__(self, node: Node, config: Config) -> None:
         self.node = node
         self.config = config
 

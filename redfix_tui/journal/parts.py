@@ -189,7 +189,7 @@ class Journal:
             candidate = self.parts[positions[entry.index]]
             if isinstance(candidate, Entry) and candidate.key == entry.key:
                 return positions[entry.index]
-        matches = [i for i in positions if self.parts[i].key == entry.key]  # type: ignore[union-attr]
+        matches = [i for i in positions if getattr(self.parts[i], "key", None) == entry.key]
         if len(matches) != 1:
             raise KeyError(entry.heading)
         return matches[0]

@@ -217,7 +217,12 @@ class JournalStore:
                         self._base = new_journal.text
                         self._journal = new_journal
                         notes = tuple(self._notes)
-                        return SaveResult(new_journal, entry, merged, notes)  # type: ignore[arg-type]
+                        return SaveResult(
+                            new_journal,
+                            entry,  # type: ignore[arg-type]  # None only for create()
+                            merged,
+                            notes,
+                        )
         except PermissionError as exc:
             raise JournalReadOnlyError(f"cannot write journal {self.path}: {exc.strerror}") from exc
         except OSError as exc:

@@ -151,7 +151,8 @@ class Builder:
                         elem.clear()  # children, attributes, text (and tail: keep_tail=False)
                         continue
                 self.count = count
-                suite.add(self._case(elem, notable))  # type: ignore[union-attr]
+                assert suite is not None  # a case is only met inside a suite
+                suite.add(self._case(elem, notable))
                 count = self.count
                 notable = notable and self.in_case  # an enclosing case may own the result
                 mode = self._mode()

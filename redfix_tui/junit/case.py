@@ -121,7 +121,7 @@ def made_cases(items: list[Case | PassedRow]) -> list[Case]:
     add = made.append
     for item in items:
         if item.__class__ is not tuple:
-            add(item)  # type: ignore[arg-type]
+            add(item)  # type: ignore[arg-type]  # not a row: already a Case
             continue
         name, classname, seconds, output, index, prefix, file, line = item
         try:

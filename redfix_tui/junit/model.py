@@ -86,7 +86,7 @@ class Suite:
                 cases = self._cases
                 if cases is None:
                     made = made_cases(self.passed)
-                    self.passed = made  # type: ignore[assignment]
+                    self.passed = made  # type: ignore[assignment]  # the rows, made cases
                     cases = self._cases = self.notable + made
         return cases
 

@@ -11,7 +11,8 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from ..node import NodeConnection, NodeError
+from ..node import NodeError
+from ..node_api import Node
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
 """Run ids as they appear under runs_root (``manual``, ``sweep-20260617T0300Z-gitea``)."""
@@ -38,7 +39,7 @@ def validate_run_id(run_id: str) -> str:
 
 
 async def list_junit(
-    node: NodeConnection, runs_root: str, junit_subdir: str, run_id: str
+    node: Node, runs_root: str, junit_subdir: str, run_id: str
 ) -> dict[str, tuple[int, float]]:
     """The run's ``*.xml`` files with (size, mtime), without reading them."""
     directory = f"{runs_root}/{validate_run_id(run_id)}/{junit_subdir}"
@@ -55,7 +56,7 @@ async def list_junit(
 
 
 async def fetch_run(
-    node: NodeConnection,
+    node: Node,
     runs_root: str,
     junit_subdir: str,
     run_id: str,

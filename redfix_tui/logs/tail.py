@@ -35,12 +35,13 @@ import asyncio
 import contextlib
 import shlex
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import cast
 
 from redfix_tui.logs.follow import HEAD, FrameReader, follower_command, sha256
 from redfix_tui.logs.spool import LogSpool
+from redfix_tui.node_api import Node
 
 CONNECTING = "CONNECTING"
 CONNECTED = "CONNECTED"
@@ -57,21 +58,6 @@ TRANSPORT = frozenset({"lost", "refused", "timeout"})
 READ_CHUNK = 1 << 20
 """Most bytes taken from the SSH channel at a time: a read returns whatever is buffered, so a
 large limit means fewer, bigger appends when data pours in, and no wait when it trickles."""
-
-
-class Node(Protocol):
-    """What the tail needs from :class:`redfix_tui.node.NodeConnection`."""
-
-    last_exit_status: int | None
-
-    async def connect(self) -> None:
-        """Connect (a no-op when connected)."""
-
-    async def run(self, command: str, *, check: bool = False, timeout: float | None = 60) -> Any:
-        """Run a command; the result has ``stdout``, ``stderr``, ``exit_status``."""
-
-    def stream(self, command: str, *, chunk_size: int = 65536) -> AsyncGenerator[bytes, None]:
-        """Yield a command's stdout as raw chunks; raise NodeError on connection loss."""
 
 
 @dataclass(frozen=True)
@@ -261,8 +247,8 @@ class RemoteTail:
             async for chunk in stream:
                 for kind, value in reader.feed(chunk):
                     if kind == "data":
-                        self._data(value)  # type: ignore[arg-type]
-                    elif self._line(value):  # type: ignore[arg-type]
+                        self._data(cast(bytes, value))  # data frames carry bytes
+                    elif self._line(cast(str, value)):  # the others a text line
                         return True
                 if self._stopped:
                     return False
