@@ -320,3 +320,36 @@ def test_flattened_journal_is_recognised_and_not_added_to(
         JournalStore(path, "redfix").append("Mine", "x", when=WHEN)
     assert "redfix-tui journal unflatten" in str(caught.value)
     assert path.read_text(encoding="utf-8") == flat
+
+
+def test_an_entry_an_editor_carried_in_is_not_appended_twice(tmp_path: Path) -> None:
+    """A lockless editor that read the file while our write was in place saves a buffer holding
+    our entry; the merge that follows must not add the entry a second time."""
+    path = tmp_path / "J.md"
+    store = JournalStore(path, "redfix")
+    store.create()
+    original = store._write
+    calls: list[str] = []
+
+    def write(snapshot, text: str) -> bool:
+        if not calls:  # first try: the editor's save lands instead, carrying our entry
+            calls.append(text)
+            path.write_text(text + "\nan editor's line\n", encoding="utf-8")
+            return False
+        return original(snapshot, text)
+
+    store._write = write  # type: ignore[method-assign]
+    store.append("carried", "the body", when=datetime(2026, 6, 17, 23, 40, tzinfo=UTC))
+    text = path.read_text(encoding="utf-8")
+    assert [e.title for e in parse(text).entries] == ["carried"]
+    assert "an editor's line" in text
+
+
+def test_the_same_entry_added_twice_on_purpose_is_kept_twice(tmp_path: Path) -> None:
+    """Idempotence looks only at copies that appeared during one add, not at earlier ones."""
+    path = tmp_path / "J.md"
+    store = JournalStore(path, "redfix")
+    when = datetime(2026, 6, 17, 23, 40, tzinfo=UTC)
+    store.append("twice", "same body", when=when)
+    JournalStore(path, "redfix").append("twice", "same body", when=when)
+    assert [e.title for e in parse(path.read_text(encoding="utf-8")).entries] == ["twice"] * 2

@@ -170,8 +170,30 @@ class JournalStore:
         return self.load()
 
     def append(self, title: str, body: str, *, when: datetime) -> SaveResult:
-        """Append an entry stamped ``when`` (UTC minute) after whatever the file holds now."""
-        return self._commit(lambda journal: journal.append(when, title, body))
+        """Append an entry stamped ``when`` (UTC minute) after whatever the file holds now.
+
+        Written once: when a save has to be merged again (another program saved meanwhile) and
+        the file now holds one more copy of this very entry than at the first read, a lockless
+        editor saved a buffer that already held it (it read the file while our write was in
+        place), so it is not appended a second time.
+        """
+        first_count: list[int] = []
+
+        def change(journal: Journal) -> tuple[Journal, Entry]:
+            new_journal, entry = journal.append(when, title, body)
+            ours = entry.body.rstrip()  # an editor may have added lines after it
+            copies = [
+                e
+                for e in journal.entries
+                if e.heading.rstrip() == entry.heading.rstrip() and e.body.startswith(ours)
+            ]
+            if not first_count:
+                first_count.append(len(copies))
+            elif len(copies) > first_count[0]:
+                return journal, copies[-1]
+            return new_journal, entry
+
+        return self._commit(change)
 
     def edit(
         self,
