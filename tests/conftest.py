@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from redfix_tui.config import NodeConfig
+from redfix_tui.config import Config, NodeConfig
+from redfix_tui.demo.launch import DemoNodeServer
 from redfix_tui.demo.server import LocalShellServer, new_client_key
 from redfix_tui.node import NodeConnection
 
@@ -118,3 +119,13 @@ def slow_sshd(sshd, ssh_files: SSHFiles):
         handle.write(f"[127.0.0.1]:{proxy.port} {sshd.host_public_key}\n")
     yield proxy
     proxy.close()
+
+
+@pytest.fixture
+async def demo(tmp_path: Path) -> AsyncIterator[tuple[DemoNodeServer, Config]]:
+    """A demo node whose reruns take about 9 s."""
+    from tests.demo_session import serve_demo
+
+    served, config = await serve_demo(tmp_path / "demo", speed=0.15)
+    yield served, config
+    await served.close()

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from redfix_tui.config import Config
+from redfix_tui.config import CommandsConfig, Config, config_from_dict
 from redfix_tui.demo.launch import DemoNodeServer, start_demo_node
+from redfix_tui.demo.tree import DemoNode, build_demo_node
 from redfix_tui.node import NodeConnection
 from redfix_tui.runs import NodeStatus, RerunState, RunControl
+from tests.conftest import SSHFiles, node_config_for
 
 FAST = 0.03
 """REDFIX_DEMO_SPEED for tests: a whole rerun takes about 2 s."""
@@ -53,3 +57,31 @@ async def status_of(node: NodeConnection, runs: RunControl) -> NodeStatus:
     """A fresh node status (connecting first)."""
     await node.connect()
     return await runs.status()
+
+
+def openssh_config(node: DemoNode, files: SSHFiles, port: int) -> Config:
+    """A console config for the demo tree served by sshd, with absolute tool paths."""
+    config = config_from_dict(node.config_overrides(), "<test>")
+    config.node = node_config_for(files, port)
+    bin_dir = node.root / "bin"
+    tool = {name: shlex.quote(str(bin_dir / name)) for name in ("python3", "cc-ci-run")}
+    defaults = CommandsConfig()
+    config.commands.checkout = defaults.checkout.replace("python3 -c", f"{tool['python3']} -c")
+    config.commands.rerun = defaults.rerun.replace("cc-ci-run", tool["cc-ci-run"])
+    config.commands.sweep_next = f"{shlex.quote(str(bin_dir / 'systemctl'))} " + " ".join(
+        defaults.sweep_next.split()[1:]
+    )
+    config.commands.stacks = f"{shlex.quote(str(bin_dir / 'docker'))} " + " ".join(
+        defaults.stacks.split()[1:]
+    )
+    return config
+
+
+def local_site(root: Path, speed: float = FAST) -> tuple[DemoNode, Config, dict[str, str]]:
+    """A demo tree and a ``host = "local"`` config for it, with the environment the demo
+    server gives its commands (the fake tools first on PATH)."""
+    tree = build_demo_node(root, python=sys.executable, speed=speed)
+    config = config_from_dict(tree.config_overrides(), "<test>")
+    config.node.host = "local"
+    env = {**tree.env(), "LANG": "C.UTF-8", "REDFIX_DEMO_SPEED": str(speed)}
+    return tree, config, env

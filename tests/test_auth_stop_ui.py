@@ -9,7 +9,7 @@ from redfix_tui.app import create_app
 from redfix_tui.demo.server import new_client_key
 from redfix_tui.session import Session
 from tests.demo_session import serve_demo
-from tests.test_board_ui import board, until
+from tests.pilot_helpers import board, until
 
 
 async def test_refused_key_stops_then_ctrl_r_retries(tmp_path: Path) -> None:

@@ -5,63 +5,18 @@ from __future__ import annotations
 
 import time
 import tomllib
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-import pytest
 from textual.message import Message
-from textual.pilot import Pilot
 
-from redfix_tui.app import RedfixApp, create_app
-from redfix_tui.config import Config
-from redfix_tui.demo.launch import DemoNodeServer
 from redfix_tui.screens.main import BOARD_BINDINGS, MainScreen
-from redfix_tui.session import Session
 from redfix_tui.widgets.choice_dialog import ChoiceDialog
 from redfix_tui.widgets.log_pane import LogPane
-from redfix_tui.widgets.recipe_board import RecipeBoard
 from redfix_tui.widgets.rerun_dialogs import CancelConfirm, ClassifyDialog, RerunConfirm
 from redfix_tui.widgets.status_bar import NodeStatusBar
-from tests.demo_session import serve_demo
+from tests.pilot_helpers import board, loaded, new_app, notes, until
 
 TAG = "0.8.1+3.5.0"
-
-
-@pytest.fixture
-async def demo(tmp_path: Path) -> AsyncIterator[tuple[DemoNodeServer, Config]]:
-    """A demo node whose reruns take about 9 s."""
-    served, config = await serve_demo(tmp_path / "demo", speed=0.15)
-    yield served, config
-    await served.close()
-
-
-def new_app(config: Config, tmp_path: Path) -> RedfixApp:
-    """A console on ``config`` (the demo node is served by the test, not the session)."""
-    return create_app(Session(config, tmp_path / "JOURNAL-redfix.md", "redfix"))
-
-
-async def until(pilot: Pilot, check: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Let the app run until ``check()`` holds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout:g}s")
-        await pilot.pause(0.05)
-
-
-def notes(app: RedfixApp) -> list[str]:
-    """Every notification shown so far, as ``title: message``."""
-    return [f"{n.title}: {n.message}" for n in app._notifications]
-
-
-def board(app: RedfixApp) -> RecipeBoard:
-    """The recipe board."""
-    return app.screen.query_one(RecipeBoard)
-
-
-async def loaded(pilot: Pilot) -> None:
-    """Wait for the first refresh."""
-    await until(pilot, lambda: board(pilot.app).row_count == 6)
 
 
 async def test_rerun_from_the_board(demo, tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from redfix_tui.session import Session
 from redfix_tui.widgets.log_pane import LogPane
 from redfix_tui.widgets.recipe_board import RecipeBoard
 from redfix_tui.widgets.status_bar import NodeStatusBar
-from tests.test_local_node import local_site
+from tests.demo_session import local_site
 
 
 async def until(pilot: Pilot, check: Callable[[], bool], timeout: float = 30.0) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from redfix_tui.config import Config, config_from_dict
-from redfix_tui.demo.tree import DemoNode, build_demo_node
+from redfix_tui.demo.tree import DemoNode
 from redfix_tui.junit.load import load_run, load_run_from_bytes
 from redfix_tui.junit.remote import fetch_run
 from redfix_tui.local_node import LocalNode
@@ -32,7 +32,7 @@ from redfix_tui.logs.tail import (
 from redfix_tui.node import NodeConnection, NodeError
 from redfix_tui.recipes import RecipeSource
 from redfix_tui.runs import RerunRefused, RunControl
-from tests.demo_session import FAST, serve_demo, wait_finished, wait_for
+from tests.demo_session import FAST, local_site, serve_demo, wait_finished, wait_for
 
 # -- LocalNode on its own ---------------------------------------------------------------------
 
@@ -172,16 +172,6 @@ class Site:
     open: Callable[[], LocalNode | NodeConnection]
     drop: Callable[[LocalNode | NodeConnection], object]
     """Break the node's running commands, as a dropped connection would."""
-
-
-def local_site(root: Path, speed: float = FAST) -> tuple[DemoNode, Config, dict[str, str]]:
-    """A demo tree and a ``host = "local"`` config for it, with the environment the demo
-    server gives its commands (the fake tools first on PATH)."""
-    tree = build_demo_node(root, python=sys.executable, speed=speed)
-    config = config_from_dict(tree.config_overrides(), "<test>")
-    config.node.host = "local"
-    env = {**tree.env(), "LANG": "C.UTF-8", "REDFIX_DEMO_SPEED": str(speed)}
-    return tree, config, env
 
 
 async def _kill_local(node: LocalNode | NodeConnection) -> None:
@@ -388,7 +378,7 @@ async def test_close_kills_a_command_that_ignores_term(local: LocalNode) -> None
 CONSOLE = """
 import asyncio, sys
 sys.path.insert(0, sys.argv[1])
-from tests.test_local_node import local_site
+from tests.demo_session import local_site
 from redfix_tui.local_node import LocalNode
 from redfix_tui.runs import RunControl
 from pathlib import Path

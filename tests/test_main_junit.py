@@ -7,10 +7,10 @@ from pathlib import Path
 
 from redfix_tui.journal.model import parse
 from redfix_tui.widgets.log_view import LogView
-from tests.test_board_ui import board, demo, loaded, new_app, until  # noqa: F401 (fixture)
+from tests.pilot_helpers import board, loaded, new_app, until
 
 
-async def test_junit_drill_down_jump_and_evidence(demo, tmp_path: Path) -> None:  # noqa: F811
+async def test_junit_drill_down_jump_and_evidence(demo, tmp_path: Path) -> None:
     _served, config = demo
     app = new_app(config, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:

@@ -11,10 +11,10 @@ from redfix_tui.session import Session
 from redfix_tui.widgets.log_pane import LogPane
 from redfix_tui.widgets.log_view import LogView
 from redfix_tui.widgets.recipe_board import RecipeBoard
-from tests.test_board_ui import demo, until  # noqa: F401 (fixture)
+from tests.pilot_helpers import until
 
 
-async def test_log_command_starts_with_the_focus_on_the_log(demo, tmp_path: Path) -> None:  # noqa: F811
+async def test_log_command_starts_with_the_focus_on_the_log(demo, tmp_path: Path) -> None:
     _served, config = demo
     remote = tmp_path / "remote.log"
     remote.write_text("alpha\nbeta FAILED here\ngamma\n")

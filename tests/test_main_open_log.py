@@ -6,7 +6,7 @@ from pathlib import Path
 
 from redfix_tui.widgets.log_view import LogView
 from redfix_tui.widgets.open_log import OpenLogDialog, parse_target
-from tests.test_board_ui import demo, loaded, new_app, until  # noqa: F401 (fixture)
+from tests.pilot_helpers import loaded, new_app, until
 
 
 def test_parse_target() -> None:
@@ -17,7 +17,7 @@ def test_parse_target() -> None:
     assert "control" in parse_target("/tmp/a\nb")
 
 
-async def test_open_remote_and_local_logs(demo, tmp_path: Path) -> None:  # noqa: F811
+async def test_open_remote_and_local_logs(demo, tmp_path: Path) -> None:
     _served, config = demo
     remote = tmp_path / "remote.log"
     remote.write_text("from the node 1\nfrom the node 2\n")

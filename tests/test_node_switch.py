@@ -10,7 +10,7 @@ from redfix_tui.config import Config, NodeConfig
 from redfix_tui.session import Session
 from redfix_tui.widgets.choice_dialog import ChoiceDialog
 from tests.demo_session import serve_demo
-from tests.test_board_ui import board, until
+from tests.pilot_helpers import board, until
 
 
 async def test_switch_between_two_nodes(tmp_path: Path) -> None:

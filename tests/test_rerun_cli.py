@@ -22,8 +22,7 @@ from redfix_tui.node import NodeConnection
 from redfix_tui.node_state import parse_state
 from redfix_tui.rerun_queue import RerunQueue
 from tests.conftest import SSHFiles
-from tests.demo_session import wait_for
-from tests.test_runs_openssh import openssh_config
+from tests.demo_session import openssh_config, wait_for
 
 pytestmark = pytest.mark.sshd
 

@@ -31,8 +31,7 @@ from redfix_tui.widgets.recipe_board import RecipeBoard
 from redfix_tui.widgets.rerun_dialogs import RerunConfirm
 from redfix_tui.widgets.status_bar import NodeStatusBar
 from tests.conftest import SSHFiles
-from tests.demo_session import wait_finished
-from tests.test_runs_openssh import openssh_config
+from tests.demo_session import openssh_config, wait_finished
 
 pytestmark = pytest.mark.sshd
 

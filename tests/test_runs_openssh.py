@@ -9,42 +9,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import shlex
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from redfix_tui.config import CommandsConfig, Config, config_from_dict
 from redfix_tui.demo.tree import DemoNode, build_demo_node
 from redfix_tui.logs.spool import LogSpool
 from redfix_tui.logs.tail import RemoteTail
 from redfix_tui.node import NodeConnection
 from redfix_tui.recipes import RecipeSource
 from redfix_tui.runs import RerunRefused, RunControl
-from tests.conftest import SSHFiles, node_config_for
-from tests.demo_session import wait_finished, wait_for
+from tests.conftest import SSHFiles
+from tests.demo_session import openssh_config, wait_finished, wait_for
 
 pytestmark = pytest.mark.sshd
-
-
-def openssh_config(node: DemoNode, files: SSHFiles, port: int) -> Config:
-    """A console config for the demo tree served by sshd, with absolute tool paths."""
-    config = config_from_dict(node.config_overrides(), "<test>")
-    config.node = node_config_for(files, port)
-    bin_dir = node.root / "bin"
-    tool = {name: shlex.quote(str(bin_dir / name)) for name in ("python3", "cc-ci-run")}
-    defaults = CommandsConfig()
-    config.commands.checkout = defaults.checkout.replace("python3 -c", f"{tool['python3']} -c")
-    config.commands.rerun = defaults.rerun.replace("cc-ci-run", tool["cc-ci-run"])
-    config.commands.sweep_next = f"{shlex.quote(str(bin_dir / 'systemctl'))} " + " ".join(
-        defaults.sweep_next.split()[1:]
-    )
-    config.commands.stacks = f"{shlex.quote(str(bin_dir / 'docker'))} " + " ".join(
-        defaults.stacks.split()[1:]
-    )
-    return config
 
 
 @pytest.fixture

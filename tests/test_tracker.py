@@ -80,9 +80,7 @@ def test_concurrent_consoles_lose_no_tracker_row(tmp_path: Path) -> None:
     import sys
 
     path = tmp_path / "J.tracker.toml"
-    procs = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(path), f"c{n}"]) for n in range(8)
-    ]
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), f"c{n}"]) for n in range(8)]
     assert [p.wait(timeout=120) for p in procs] == [0] * 8
     entries = Tracker.load(path).entries
     for n in range(8):
