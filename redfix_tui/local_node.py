@@ -24,7 +24,7 @@ from collections.abc import AsyncGenerator, Callable, Mapping
 from pathlib import Path
 
 from .config import NodeConfig
-from .node import SESSIONS, STDERR_KEEP, CommandResult, NodeError, decode
+from .node import SESSIONS, CommandResult, NodeError, decode, keep_stderr
 
 LOCAL_HOST = "local"
 """The ``[node] host`` value (and ``--local``) that selects :class:`LocalNode`."""
@@ -202,16 +202,11 @@ class LocalNode:
         process = await self._spawn(command, merge_stderr=merge_stderr)
         assert process.stdout is not None
         stderr_parts: list[bytes] = []
-
-        async def drain_stderr() -> None:
-            assert process.stderr is not None
-            size = 0
-            while chunk := await process.stderr.read(chunk_size):
-                if size < STDERR_KEEP:
-                    stderr_parts.append(chunk)
-                    size += len(chunk)
-
-        drainer = None if merge_stderr else asyncio.ensure_future(drain_stderr())
+        drainer = (
+            None
+            if merge_stderr
+            else asyncio.ensure_future(keep_stderr(process.stderr, stderr_parts, chunk_size))
+        )
         finished = False
         try:
             while True:

@@ -82,6 +82,16 @@ class CommandResult:
         return self.exit_status == 0
 
 
+async def keep_stderr(reader: Any, parts: list[bytes], chunk_size: int) -> None:
+    """Read a command's stderr to its end, keeping its first :data:`STDERR_KEEP` bytes in
+    ``parts`` (a stream's stderr must be drained, or a chatty command would stall)."""
+    size = 0
+    while chunk := await reader.read(chunk_size):
+        if size < STDERR_KEEP:
+            parts.append(chunk)
+            size += len(chunk)
+
+
 def decode(data: bytes | str | None) -> str:
     """Decode remote output as UTF-8 with replacement characters (never raises)."""
     if data is None:
@@ -437,15 +447,11 @@ class NodeConnection:
         stderr_target = asyncssh.STDOUT if merge_stderr else asyncssh.PIPE
         process = await self._open(conn, command, stderr=stderr_target)
         stderr_parts: list[bytes] = []
-
-        async def drain_stderr() -> None:
-            size = 0
-            while chunk := await process.stderr.read(chunk_size):
-                if size < STDERR_KEEP:
-                    stderr_parts.append(chunk)
-                    size += len(chunk)
-
-        drainer = None if merge_stderr else asyncio.ensure_future(drain_stderr())
+        drainer = (
+            None
+            if merge_stderr
+            else asyncio.ensure_future(keep_stderr(process.stderr, stderr_parts, chunk_size))
+        )
         finished = False
         try:
             while True:
