@@ -1,4 +1,4 @@
-"""Benchmark: JUnit model load + tree build vs a plain lxml iterparse pass (issue 4, item 7).
+"""Benchmark: JUnit model load + tree build vs a plain lxml iterparse pass.
 
 Generates a 10,000-case (~26 MB) JUnit file (5% failures with tracebacks, 2 KB of stdout per
 case) in a temporary directory, then times, in this same run and alternating, (a) a plain

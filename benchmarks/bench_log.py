@@ -1,4 +1,4 @@
-"""Benchmark: the live log pane against a raw chunked asyncssh read (issue 3, item 8).
+"""Benchmark: the live log pane against a raw chunked asyncssh read.
 
 Everything goes over the in-process loopback SSH server of ``redfix_tui.demo.server`` (the same
 server, host key pinned, for the raw read and the pane):

@@ -2,7 +2,8 @@
 """JUnit XML for the junit tests: produced by real runners where possible, else written to match.
 
 ``pytest_xml`` runs real pytest (xunit1 / xunit2), ``node_xml`` Node's test runner, ``ctest_xml``
-real ctest when cmake is installed. ``BAD_FILES`` are the broken inputs of issue 4 item 2.
+real ctest when cmake is installed. ``BAD_FILES`` are the broken inputs a loader must survive
+(truncated, empty, HTML, XXE, entity bombs…).
 """
 
 from __future__ import annotations

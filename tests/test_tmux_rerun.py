@@ -1,4 +1,4 @@
-"""Issue 6 in a real tmux at 80×24, keyboard only: pick a red recipe, start its rerun, watch it,
+"""Reruns in a real tmux at 80×24, keyboard only: pick a red recipe, start its rerun, watch it,
 close the console and reopen it on the same still-running rerun, see its verdicts, classify it.
 """
 
