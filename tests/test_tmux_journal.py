@@ -1,4 +1,4 @@
-"""The journal in a real tmux: with a log streaming, write a journal entry with log evidence and save.
+"""The journal in real tmux: with a log streaming, write an entry with log evidence and save.
 
 Then the pane is killed mid-edit (SIGHUP, as when a tmux window closes) and the next start offers
 the draft back.
