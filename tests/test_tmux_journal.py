@@ -147,7 +147,10 @@ def type_entry(tmux: Tmux, title: str, body: str) -> None:
     """Type a title and a body, waiting until each shows."""
     tmux.type(title)
     tmux.wait_for(lambda s: f"— {title}" in s, timeout=10)
+    _, title_row = tmux.cursor()
     tmux.send("Tab")
+    # Keys typed before the focus has moved would still go to the title: wait for the cursor.
+    tmux.wait_for_cursor(lambda where: where[1] != title_row)
     tmux.type(body)
     tmux.wait_for(lambda s: body in s, timeout=10)
 

@@ -66,6 +66,23 @@ class Tmux:
             time.sleep(interval)
         raise TimeoutError(f"screen did not match within {timeout}s; last screen:\n{screen}")
 
+    def cursor(self) -> tuple[int, int]:
+        """Where the terminal's cursor is (column, row): Textual puts it in the focused input."""
+        out = self._tmux("display-message", "-p", "-t", self.session, "#{cursor_x} #{cursor_y}")
+        x, y = out.split()
+        return int(x), int(y)
+
+    def wait_for_cursor(self, predicate, timeout: float = 10.0, interval: float = 0.01):
+        """Poll the cursor until ``predicate((x, y))`` is true; return that position."""
+        deadline = time.monotonic() + timeout
+        where = self.cursor()
+        while time.monotonic() < deadline:
+            where = self.cursor()
+            if predicate(where):
+                return where
+            time.sleep(interval)
+        raise TimeoutError(f"the cursor did not move as expected within {timeout}s: {where}")
+
     def pane_pid(self) -> int:
         """The pid of the command running in the pane."""
         return int(self._tmux("display-message", "-p", "-t", self.session, "#{pane_pid}"))
