@@ -50,7 +50,7 @@ def log_spool(root: Path) -> LogSpool:
 async def show_log(pilot, root: Path, cursor: str = "mattermost-lts") -> None:
     await inject(pilot, cursor=cursor)
     pane = pilot.app.screen.query_one(LogPane)
-    pane.attach(log_spool(root), "/tmp/redfix-mattermost-lts.log", host="cc-ci")
+    pane.attach(log_spool(root), "/tmp/redfix-mattermost-lts.log", host="cc-ci", recipe=cursor)
     view = pane.query_one(LogView)
     view.show_rate = False
     await pilot.pause()

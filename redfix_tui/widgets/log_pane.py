@@ -1,16 +1,19 @@
-"""LogPane: a LogView with its search/filter input and a stream state line.
+"""LogPane: a LogView with its search/filter input and a detail line (source and stream state).
 
 The pane owns the stream feeding its spool: :meth:`LogPane.follow_remote` (a
 :class:`~redfix_tui.logs.tail.RemoteTail`), :meth:`LogPane.run_remote` (a command whose output
-ends) or :meth:`LogPane.open_local` (a local file, re-read as it grows).
+ends) or :meth:`LogPane.open_local` (a local file, re-read as it grows). The view's title says
+what the log is, short (``mattermost-lts · rerun log · redfix-mattermost-lts.log``); the detail
+line under it gives the full path and the stream's state.
 """
 
 from __future__ import annotations
 
+import posixpath
 import time
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.widgets import Input, Static
 
@@ -30,6 +33,22 @@ from redfix_tui.logs.tail import (
 from redfix_tui.safe_text import plain
 from redfix_tui.widgets.log_view import LogView
 
+RERUN_LOG = "rerun log"
+"""The kind of a recipe's rerun log."""
+NODE_LOG = "log"
+"""The kind of any other file followed on the node."""
+LOCAL_LOG = "local file"
+"""The kind of a file on this machine."""
+COMMAND = "command output"
+"""The kind of a command's output."""
+
+
+def log_title(kind: str, path: str, recipe: str = "") -> str:
+    """What a log is, short: ``mattermost-lts · rerun log · redfix-mattermost-lts.log``
+    (the recipe when there is one, the kind, the file's base name)."""
+    base = posixpath.basename(path.rstrip("/")) or path
+    return " · ".join(part for part in (recipe, kind, base) if part)
+
 
 class LogPane(Vertical):
     """A log view, the input for ``/`` and ``f``, and a line with the stream's state."""
@@ -39,13 +58,17 @@ class LogPane(Vertical):
         height: 1fr;
         & > #log-find { display: none; height: 3; }
         & > #log-find.-visible { display: block; }
-        & > #log-state { height: 1; padding: 0 1; color: $text-muted; }
-        & > #log-state.-connected { color: $success; }
-        & > #log-state.-waiting { color: $warning; }
-        & > #log-state.-reconnecting { color: $warning; text-style: bold; }
-        & > #log-state.-retrying { color: $error; text-style: bold; }
-        & > #log-state.-ended { color: $text; text-style: bold; }
-        & > #log-state.-lost { color: $error; text-style: bold; }
+        & > #log-detail { height: 1; padding: 0 1; }
+        & #log-source { width: 1fr; height: 1; color: $text-muted; text-wrap: nowrap;
+                        text-overflow: ellipsis; }
+        & #log-state { width: auto; max-width: 70%; height: 1; padding-left: 2;
+                       color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
+        & #log-state.-connected { color: $success; }
+        & #log-state.-waiting { color: $warning; }
+        & #log-state.-reconnecting { color: $warning; text-style: bold; }
+        & #log-state.-retrying { color: $error; text-style: bold; }
+        & #log-state.-ended { color: $text; text-style: bold; }
+        & #log-state.-lost { color: $error; text-style: bold; }
     }
     """
 
@@ -58,12 +81,18 @@ class LogPane(Vertical):
         self._state: StreamState | None = None
         self._state_text = ""
         self._owned_spool: LogSpool | None = None
+        self.title_text = ""
+        """What the log is, short (the view's title)."""
+        self.source_text = ""
+        """Where the log is, in full (``host:path``; the detail line's left part)."""
 
     def compose(self) -> ComposeResult:
-        """The view, the (hidden) find input and the state line."""
+        """The view, the (hidden) find input and the detail line (source, state)."""
         yield LogView(id="log-view")
         yield Input(placeholder="regex", id="log-find")
-        yield Static("", id="log-state")
+        with Horizontal(id="log-detail"):
+            yield Static("", id="log-source")
+            yield Static("", id="log-state")
 
     @property
     def log_view(self) -> LogView:
@@ -76,19 +105,38 @@ class LogPane(Vertical):
 
     # -- sources ---------------------------------------------------------------------------
 
-    def _new_spool(self, spool: LogSpool, label: str, host: str = "") -> None:
+    def _new_spool(self, spool: LogSpool, label: str, host: str = "", title: str = "") -> None:
         self.workers.cancel_group(self, "log-stream")
         if self._owned_spool is not None and self._owned_spool is not spool:
             self._owned_spool.close()
         self._owned_spool = spool
+        self._show(spool, label, host, title)
+
+    def _show(self, spool: LogSpool, label: str, host: str, title: str) -> None:
+        """Attach ``spool`` to the view; title it and put its full path in the detail line."""
         self.log_view.host = host
         self.log_view.attach(spool, label)
+        self.title_text = title or label
+        self.source_text = f"{host}:{label}" if host else label
+        self.show_title()
+        try:
+            source = self.query_one("#log-source", Static)
+        except NoMatches:
+            return
+        source.update(plain(self.source_text))  # a path from the node: never markup
 
-    def attach(self, spool: LogSpool, source_label: str, *, host: str = "") -> None:
-        """Show an existing spool (the caller keeps ownership of it)."""
+    def show_title(self) -> None:
+        """Put :attr:`title_text` on the view's border."""
+        self.log_view.border_title = plain(self.title_text)  # names from the node: no markup
+
+    def attach(
+        self, spool: LogSpool, source_label: str, *, host: str = "", recipe: str = ""
+    ) -> None:
+        """Show an existing spool (the caller keeps ownership of it); ``recipe`` when it is that
+        recipe's rerun log."""
         self.workers.cancel_group(self, "log-stream")
-        self.log_view.host = host
-        self.log_view.attach(spool, source_label)
+        kind = RERUN_LOG if recipe else NODE_LOG if host else LOCAL_LOG
+        self._show(spool, source_label, host, log_title(kind, source_label, recipe))
 
     def open_local(self, path: str) -> None:
         """Show a local file, following its growth."""
@@ -97,14 +145,16 @@ class LogPane(Vertical):
         except OSError as error:
             self.notify(f"cannot open {path}: {error.strerror}", severity="error")
             return
-        self._new_spool(spool, path)
+        self._new_spool(spool, path, title=log_title(LOCAL_LOG, path))
         self._set_state(StreamState("LOCAL", message=path))
 
-    def follow_remote(self, node: Node, path: str) -> RemoteTail:
-        """Tail ``path`` on ``node`` (reconnecting and resuming after drops)."""
+    def follow_remote(self, node: Node, path: str, *, recipe: str = "") -> RemoteTail:
+        """Tail ``path`` on ``node`` (reconnecting and resuming after drops); ``recipe`` when it
+        is that recipe's rerun log (the title says so)."""
         spool = LogSpool()
         tail = RemoteTail(node, path, spool, on_state=self._set_state)
-        self._new_spool(spool, path, node.host_label)
+        title = log_title(RERUN_LOG if recipe else NODE_LOG, path, recipe)
+        self._new_spool(spool, path, node.host_label, title)
         self.run_worker(tail.run(), group="log-stream", exclusive=True, name="log-tail")
         return tail
 
@@ -112,7 +162,7 @@ class LogPane(Vertical):
         """Stream a command's output until it ends (``command`` is quoted by the caller)."""
         spool = LogSpool()
         stream = RemoteCommandStream(node, command, spool, on_state=self._set_state)
-        self._new_spool(spool, label, node.host_label)
+        self._new_spool(spool, label, node.host_label, f"{COMMAND} · {label}")
         self.run_worker(stream.run(), group="log-stream", exclusive=True, name="log-command")
         return stream
 
@@ -144,9 +194,11 @@ class LogPane(Vertical):
             return True
         text = state.describe(time.monotonic())
         if text != self._state_text:
-            # One fixed-height line: no layout needed (a layout repaints the whole screen).
+            # The line sizes to its text: a layout only when the length changes (a layout
+            # repaints the whole screen; a countdown's tick keeps the length).
+            resized = len(text) != len(self._state_text)
             self._state_text = text
-            line.update(plain(text), layout=False)  # paths, remote errors: never markup
+            line.update(plain(text), layout=resized)  # paths, remote errors: never markup
         for status, css in (
             (CONNECTED, "-connected"),
             (WAITING, "-waiting"),
