@@ -113,6 +113,18 @@ class BoardConfig:
 
 
 @dataclass
+class NotifyConfig:
+    """How the console tells the operator (terminal bell, terminal/tmux window title)."""
+
+    bell: bool = True
+    """Ring the terminal bell when a rerun ends or the connection drops."""
+    title: bool = True
+    """Set the terminal (tmux pane) title, e.g. ``redfix: mattermost-lts ✘ restore``."""
+    failure_lines: bool = False
+    """Also announce a failure line appearing in a followed log."""
+
+
+@dataclass
 class Config:
     """The whole configuration."""
 
@@ -121,6 +133,7 @@ class Config:
     commands: CommandsConfig = field(default_factory=CommandsConfig)
     journal: JournalConfig = field(default_factory=JournalConfig)
     board: BoardConfig = field(default_factory=BoardConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
     nodes: dict[str, NodeConfig] = field(default_factory=dict)
     """Further nodes by name (``[nodes.NAME]``, the keys of ``[node]``); ``[node]`` comes first."""
     source: str = ""

@@ -22,6 +22,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from redfix_tui.logs.ansi import decode
+from redfix_tui.logs.clock import ArrivalTimes
 
 _CACHE_SIZE = 512
 _READ_BLOCK = 1 << 20
@@ -46,6 +47,8 @@ class LogSpool:
         """Increases whenever bytes are appended (lets readers notice change cheaply)."""
         self.marks: list[int] = []
         """Line numbers (0-based) of marker lines added with :meth:`mark`."""
+        self.arrivals = ArrivalTimes()
+        """When each chunk arrived (one timestamp a chunk; replace it to inject a clock)."""
 
     @classmethod
     def open_file(cls, path: str | os.PathLike[str]) -> LogSpool:
@@ -61,6 +64,7 @@ class LogSpool:
         spool._lock = threading.Lock()
         spool.version = 0
         spool.marks = []
+        spool.arrivals = ArrivalTimes()
         spool.refresh()
         return spool
 
@@ -92,6 +96,7 @@ class LogSpool:
 
     def _index(self, chunk: bytes) -> None:
         base = self._size
+        self.arrivals.record(base)
         pieces = chunk.split(b"\n")
         if len(pieces) > 1:
             # Each "\n" ends a line; the next line starts just after it.
