@@ -20,6 +20,7 @@ from textual.worker_manager import WorkerManager
 
 from . import __version__
 from .error_log import one_line, record_error
+from .notify import Announcement
 from .session import Session
 
 EXIT_DEADLINE_S = 1.3
@@ -190,6 +191,15 @@ class RedfixApp(App[None]):
                 if title not in seen:
                     seen.add(title)
                     yield SystemCommand(title, help_text, callback)
+
+    def announce(self, announcement: Announcement | None) -> None:
+        """Ring the bell and/or set the terminal (tmux pane) title, as ``announcement`` says.
+
+        The escapes are built (and node text made safe) by :mod:`redfix_tui.notify`.
+        """
+        if announcement is None or self._driver is None or self.is_headless:
+            return
+        self._driver.write(announcement.escapes())
 
     def action_help(self) -> None:
         """Show or hide the key panel."""

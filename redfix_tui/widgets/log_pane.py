@@ -12,11 +12,15 @@ from __future__ import annotations
 import posixpath
 import time
 
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.message import Message
 from textual.widgets import Input, Static
 
+from redfix_tui.logs.ansi import strip as strip_escapes
+from redfix_tui.logs.clock import freshness
 from redfix_tui.logs.spool import LogSpool
 from redfix_tui.logs.tail import (
     CONNECTED,
@@ -31,7 +35,7 @@ from redfix_tui.logs.tail import (
     StreamState,
 )
 from redfix_tui.safe_text import plain
-from redfix_tui.widgets.log_view import LogView
+from redfix_tui.widgets.log_view import LogView, default_save_path
 
 RERUN_LOG = "rerun log"
 """The kind of a recipe's rerun log."""
@@ -85,6 +89,22 @@ class LogPane(Vertical):
         """What the log is, short (the view's title)."""
         self.source_text = ""
         """Where the log is, in full (``host:path``; the detail line's left part)."""
+        self.freshness = ""
+        """How live the log is (``live · last byte 3 s ago``), shown beside the title."""
+        self.watch_failures = False
+        """Post :class:`FailureAppeared` for failure lines arriving in a followed log."""
+        self._trouble_since: float | None = None
+        self._failures_seen: int | None = None
+
+    class FailureAppeared(Message):
+        """A failure line arrived in the followed log (with ``watch_failures`` on)."""
+
+        def __init__(self, where: str, line: str) -> None:
+            self.where = where
+            """``host:path`` of the log."""
+            self.line = line
+            """The failure line, escapes stripped (node text: untrusted)."""
+            super().__init__()
 
     def compose(self) -> ComposeResult:
         """The view, the (hidden) find input and the detail line (source, state)."""
@@ -102,6 +122,7 @@ class LogPane(Vertical):
     def on_mount(self) -> None:
         """Keep a RECONNECTING countdown current."""
         self.set_interval(1.0, self._refresh_state, name="log-state-tick")
+        self.set_interval(1.0, self._tick_freshness, name="log-freshness-tick")
 
     # -- sources ---------------------------------------------------------------------------
 
@@ -116,6 +137,9 @@ class LogPane(Vertical):
         """Attach ``spool`` to the view; title it and put its full path in the detail line."""
         self.log_view.host = host
         self.log_view.attach(spool, label)
+        self._failures_seen = None
+        self._trouble_since = None
+        self.freshness = ""
         self.title_text = title or label
         self.source_text = f"{host}:{label}" if host else label
         self.show_title()
@@ -127,7 +151,39 @@ class LogPane(Vertical):
 
     def show_title(self) -> None:
         """Put :attr:`title_text` on the view's border."""
-        self.log_view.border_title = plain(self.title_text)  # names from the node: no markup
+        title = plain(self.title_text)  # names from the node: no markup
+        if self.freshness:
+            title.append(f" · {self.freshness}", style="italic")
+        self.log_view.border_title = title
+
+    def _tick_freshness(self) -> None:
+        """Bring the title's freshness up to date (and look for new failure lines)."""
+        spool = self.log_view.spool
+        if spool is None:
+            return
+        state = self._state
+        status = None if state is None or state.status == "LOCAL" else state.status
+        arrivals = spool.arrivals
+        text = freshness(status, arrivals.last, arrivals.clock(), trouble_since=self._trouble_since)
+        if not self.log_view.show_rate and arrivals.clock is time.time:
+            text = ""  # time-dependent words hidden with the rate (snapshots), unless injected
+        if text != self.freshness:
+            self.freshness = text
+            self.show_title()
+        if self.watch_failures and status == CONNECTED:
+            self._failure_worker(spool)
+
+    @work(thread=True, group="log-failures", exclusive=True, name="log-failures")
+    def _failure_worker(self, spool: LogSpool) -> None:
+        """Scan new lines for failures; the first scan of a log sets what counts as new."""
+        markers = self.log_view.finder.markers
+        markers.extend(spool)
+        count = len(markers.failures)
+        seen, self._failures_seen = self._failures_seen, count
+        if seen is None or count <= seen or spool is not self.log_view.spool:
+            return
+        line = strip_escapes(spool.read_line(markers.failures[count - 1], limit=400))
+        self.post_message(self.FailureAppeared(self.source_text, line))
 
     def attach(
         self, spool: LogSpool, source_label: str, *, host: str = "", recipe: str = ""
@@ -179,6 +235,11 @@ class LogPane(Vertical):
         self._state = state
         if not self._refresh_state():
             return
+        if state.status not in (RECONNECTING, RETRYING):
+            self._trouble_since = None
+        elif self._trouble_since is None and self.log_view.spool is not None:
+            self._trouble_since = self.log_view.spool.arrivals.clock()
+        self._tick_freshness()
         if state.status not in (CONNECTED, WAITING):
             # The stream stopped (ended, lost, reconnecting): show its last lines at once.
             self.log_view.flush()
@@ -222,11 +283,18 @@ class LogPane(Vertical):
         event.stop()
         self._find_mode = event.mode
         find = self.query_one("#log-find", Input)
+        view = self.log_view
+        find.value = ""
         if event.mode == "filter":
-            find.placeholder = f"filter regex (±{self.log_view.filter_context} lines)"
+            find.placeholder = f"filter regex (±{view.filter_context} lines)"
+        elif event.mode == "mark":
+            line = (view.cursor_line or 0) + 1
+            find.placeholder = f"note for the mark on line {line} (Enter: no note)"
+        elif event.mode == "save":
+            find.placeholder = "save to (local path)"
+            find.value = default_save_path(view.source_label)
         else:
             find.placeholder = "search regex (n / N for next / previous)"
-        find.value = ""
         find.add_class("-visible")
         find.focus()
 
@@ -238,6 +306,11 @@ class LogPane(Vertical):
         self._close_find()
         if self._find_mode == "filter":
             self.log_view.set_filter(event.value)
+        elif self._find_mode == "mark":
+            self.log_view.add_mark(event.value)
+        elif self._find_mode == "save":
+            if event.value.strip():
+                self.log_view.save_to(event.value.strip())
         else:
             self.log_view.search(event.value)
 

@@ -28,6 +28,13 @@ segments in a :class:`~redfix_tui.logs.lines.LineRenderer`; the view drives them
   ``EXTEND_BUDGET`` lines per repaint.
 * **Selection.** ``v`` anchors a range at the current line and the cursor keys extend it; ``y``
   copies it (escapes removed) with OSC 52, ``e`` posts it as journal evidence.
+* **Time.** ``t`` shows a gutter with each line's arrival time (UTC) and the time since its stage
+  began (the spool stamps each received chunk: :class:`~redfix_tui.logs.clock.ArrivalTimes`);
+  stage banners then carry the stage's duration beside the previous run's
+  (:class:`~redfix_tui.logs.stages.StageTimes`).
+* **Marks.** ``m`` marks the cursor line with an optional note (again: unmarks), ``'`` jumps to
+  the next mark; marks are kept per node and file (:mod:`redfix_tui.logs.marks`) and shown in
+  the gutter. ``s`` saves the log, or the filtered view, to a local file.
 
 Line numbers in the public API (``goto_line``, messages, evidence) are 1-based, as shown;
 internally spool lines are 0-based.
@@ -37,6 +44,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -52,13 +62,16 @@ from textual.worker import Worker, get_current_worker
 
 from redfix_tui.evidence import LogEvidence
 from redfix_tui.logs.ansi import strip as strip_escapes
+from redfix_tui.logs.clock import duration, hms
 from redfix_tui.logs.find import LogFinder, MarkerKind, SearchJob
 from redfix_tui.logs.lines import MAX_LINE_BYTES, Content, LineRenderer
 from redfix_tui.logs.markers import Kind
+from redfix_tui.logs.marks import LogMarks, MarkStore
 from redfix_tui.logs.pacing import FLOOD_INTERVAL, TICK, RepaintPacer, flow_subtitle
 from redfix_tui.logs.search import LineFilter, compile_pattern, search_spool
 from redfix_tui.logs.spool import LogSpool
-from redfix_tui.safe_text import plain
+from redfix_tui.logs.stages import StageTimes
+from redfix_tui.safe_text import clean, plain
 
 __all__ = ["EXTEND_BUDGET", "MAX_LINE_BYTES", "TICK", "LogView"]
 
@@ -68,6 +81,24 @@ PROGRESS_INTERVAL = 0.1
 """Shortest time between two progress updates (subtitle, ``LogView.Progress``) of a scan."""
 FILTER_STEP = 100_000
 """Lines a filter scan examines between two cancellation/progress checks."""
+TIME_GUTTER = 18
+"""Width of the time gutter: ``HH:MM:SS +h:mm:ss `` (arrival, since the stage began)."""
+MARK_GUTTER = 2
+"""Width of the marks column (shown while the log has marks)."""
+SAVE_STEP = 10_000
+"""Lines read at a time when saving a log."""
+
+_STAGE_MEMORY: dict[str, dict[str, float]] = {}
+"""Stage durations of the last run this console saw, by ``host:file`` (the yardstick when the
+ledger has none)."""
+
+
+def default_save_path(source: str, now: datetime | None = None) -> str:
+    """``./redfix-<file>-<UTC>.log`` for a log whose path is ``source``."""
+    base = Path(source).name.removesuffix(".log") or "log"
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in base)[:60]
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return f"./redfix-{safe}-{stamp}.log"
 
 
 class LogView(ScrollView, can_focus=True):
@@ -90,6 +121,9 @@ class LogView(ScrollView, can_focus=True):
         & > .log-view--cursor { background: $accent 70%; }
         & > .log-view--line-number { color: $text-muted; }
         & > .log-view--truncated { color: $text-muted; text-style: italic; }
+        & > .log-view--time { color: $text-muted; }
+        & > .log-view--mark { color: $accent; text-style: bold; }
+        & > .log-view--stage-time { color: $primary; text-style: bold; }
     }
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -101,6 +135,9 @@ class LogView(ScrollView, can_focus=True):
         "log-view--cursor",
         "log-view--line-number",
         "log-view--truncated",
+        "log-view--time",
+        "log-view--mark",
+        "log-view--stage-time",
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("end,G", "follow", "Follow", id="log.follow"),
@@ -119,7 +156,11 @@ class LogView(ScrollView, can_focus=True):
         Binding("left_square_bracket", "failure(-1)", "Prev fail", id="log.previous_failure"),
         Binding("number_sign", "toggle_line_numbers", "Line no.", id="log.line_numbers"),
         Binding("w", "toggle_wrap", "Wrap", id="log.wrap"),
-        Binding("v", "mark", "Mark", id="log.mark"),
+        Binding("v", "mark", "Select", id="log.mark"),
+        Binding("t", "toggle_times", "Times", id="log.time"),
+        Binding("m", "mark_line", "Mark line", id="log.mark_line"),
+        Binding("apostrophe", "next_mark", "Next mark", id="log.next_mark"),
+        Binding("s", "save", "Save", id="log.save"),
         Binding("escape", "clear", "Clear", id="log.clear"),
         Binding("y", "copy", "Copy", id="log.copy"),
         Binding("e", "evidence", "Evidence", id="log.evidence"),
@@ -140,12 +181,24 @@ class LogView(ScrollView, can_focus=True):
     """Lines of context kept either side of a match in filter mode."""
     show_rate: reactive[bool] = reactive(True)
     """Show the arrival rate in the subtitle (snapshot tests turn it off: it depends on time)."""
+    show_times: reactive[bool] = reactive(False)
+    """Show the time gutter (arrival time, time since the stage began) and stage durations."""
 
     class EvidenceRequested(Message):
-        """The operator asked for the selected lines as journal evidence (``e``)."""
+        """The operator asked for the selected lines as journal evidence (``e``); ``note`` is
+        the note of the mark on the line, if any."""
 
-        def __init__(self, evidence: LogEvidence) -> None:
+        def __init__(self, evidence: LogEvidence, note: str = "") -> None:
             self.evidence = evidence
+            self.note = note
+            super().__init__()
+
+    class Saved(Message):
+        """The log (or its filtered view) was saved to ``path`` (``lines`` lines)."""
+
+        def __init__(self, path: str, lines: int) -> None:
+            self.path = path
+            self.lines = lines
             super().__init__()
 
     class SelectionChanged(Message):
@@ -219,15 +272,28 @@ class LogView(ScrollView, can_focus=True):
         self._scrollbar_lazy = False
         self._scrollbar_stale = False
         self._progress_shown = 0.0
+        # time, marks
+        self.stages = StageTimes()
+        """Stage banners of the spool (scanned while the time gutter is shown)."""
+        self.previous_stage_s: Callable[[str], float | None] | None = None
+        """Seconds the named stage took in the previous run, from the run ledger (set by the
+        screen for a recipe's rerun log); None: the last run this console saw."""
+        self.marks = LogMarks()
+        """The operator's marks on this log."""
+        self.mark_store = MarkStore()
+        """Where marks are kept across restarts."""
         if spool is not None:
             self.attach(spool, source_label)
 
     def attach(self, spool: LogSpool, source_label: str = "") -> None:
         """Show ``spool`` (replacing any previous one), following its end."""
+        self._remember_stages()
         self.spool = spool
         self.source_label = source_label
         self.border_title = plain(source_label)  # a path from the node: never markup
         self.finder.reset()
+        self.stages = StageTimes()
+        self._load_marks()
         self._anchor = None
         self.cursor_line = None
         self._max_width = 0
@@ -329,6 +395,26 @@ class LogView(ScrollView, can_focus=True):
         if self.is_mounted:
             self._sync_size()
 
+    def action_toggle_times(self) -> None:
+        """Show or hide the time gutter and stage durations."""
+        self.show_times = not self.show_times
+
+    def watch_show_times(self, show: bool) -> None:
+        """Find the stage banners (in a thread for a big log), then repaint with the gutter."""
+        self._repaint_rows()
+        if self.is_mounted:
+            self._sync_size()
+        if show and self.spool is not None:
+            self._stage_worker(self.spool, self.stages)
+
+    @work(thread=True, group="log-stages", exclusive=True, name="log-stages")
+    def _stage_worker(self, spool: LogSpool, stages: StageTimes) -> None:
+        """Scan the spool for stage banners, then repaint."""
+        worker = get_current_worker()
+        stages.extend(spool, cancel=worker.cancelled_event)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._invalidate)
+
     def watch_wrap(self) -> None:
         """Re-layout for wrapping."""
         self._invalidate()
@@ -383,6 +469,8 @@ class LogView(ScrollView, can_focus=True):
         self._pacer.take_in(now, spool.version, spool.line_count)
         self._wrap_page = None
         self.finder.catch_up(spool, EXTEND_BUDGET)
+        if self.show_times and self.stages.extend(spool, max_lines=EXTEND_BUDGET, wait=False):
+            self._invalidate()  # a stage began: banners and times above may change
         self._rows = self.row_count
         # Lines painted while following a flood scroll away before they are shown again.
         self._keep_lines = not (flooding and self.follow)
@@ -541,10 +629,78 @@ class LogView(ScrollView, can_focus=True):
         self._wrap_page = None
         self.refresh()
 
-    def _gutter_width(self) -> int:
+    def _number_width(self) -> int:
         if not self.show_line_numbers or self.spool is None:
             return 0
         return len(str(max(1, self.spool.line_count))) + 1
+
+    def _gutter_width(self) -> int:
+        """Marks column, line numbers and time gutter, as shown."""
+        if self.spool is None:
+            return 0
+        marks = MARK_GUTTER if len(self.marks) else 0
+        return marks + self._number_width() + (TIME_GUTTER if self.show_times else 0)
+
+    def _gutter(self, line: int, first: bool) -> list[Segment]:
+        """The gutter of a row of spool ``line`` (blank on a wrapped line's further rows)."""
+        row: list[Segment] = []
+        if len(self.marks):
+            marked = first and line in self.marks
+            row.append(Segment("◆ " if marked else "  ", self._style("log-view--mark")))
+        if numbers := self._number_width():
+            number = f"{line + 1:>{numbers - 1}} " if first else " " * numbers
+            row.append(Segment(number, self._style("log-view--line-number")))
+        if self.show_times:
+            row.append(
+                Segment(
+                    self._time_text(line) if first else " " * TIME_GUTTER,
+                    self._style("log-view--time"),
+                )
+            )
+        return row
+
+    def _time_text(self, line: int) -> str:
+        """``HH:MM:SS +m:ss `` for ``line``: when it arrived, how long after its stage began."""
+        spool = self.spool
+        assert spool is not None
+        at = spool.arrivals.of_line(spool, line)
+        if at is None:
+            return " " * TIME_GUTTER
+        since = self.stages.since_stage(spool, spool.arrivals, line)
+        elapsed = "" if since is None else "+" + duration(since)
+        return f"{hms(at)} {elapsed:>8} "[:TIME_GUTTER]
+
+    def _stage_note(self, line: int) -> str:
+        """For a stage banner whose stage finished: ``⏱ 4:12 (last run 3:58)``, else ""."""
+        spool = self.spool
+        assert spool is not None
+        index = self.stages.stage_of(line)
+        if index is None or self.stages.stages[index].line != line:
+            return ""
+        took = self.stages.took(spool, spool.arrivals, index)
+        if took is None:
+            return ""
+        name = self.stages.stages[index].name
+        previous = self.previous_stage_s(name) if self.previous_stage_s is not None else None
+        if previous is None:
+            previous = self.stages.earlier_took(spool, spool.arrivals, index)
+        if previous is None:
+            previous = _STAGE_MEMORY.get(self._memory_key(), {}).get(name)
+        note = f"  ⏱ {duration(took)}"
+        return note + (f" (last run {duration(previous)})" if previous is not None else "")
+
+    def _memory_key(self) -> str:
+        return f"{self.host}:{self.source_label}"
+
+    def _remember_stages(self) -> None:
+        """Keep the finished stages' durations of the spool being replaced (the yardstick of
+        the next run of the same log)."""
+        spool = self.spool
+        if spool is None or not self.stages.stages:
+            return
+        durations = self.stages.durations(spool, spool.arrivals)
+        if durations:
+            _STAGE_MEMORY[self._memory_key()] = durations
 
     def _content(self, line: int) -> Content:
         """Segments of spool ``line`` with every style but the cursor's; no gutter, no padding."""
@@ -588,12 +744,12 @@ class LogView(ScrollView, can_focus=True):
     def _decorate(self, line: int, segments: list[Segment], cells: int, first: bool) -> Strip:
         """One screen row: gutter, content, padding to the width, cursor/selection on top."""
         width, gutter = self._frame_geometry()
-        row: list[Segment] = []
-        if gutter:
-            number = f"{line + 1:>{gutter - 1}} " if first else " " * gutter
-            row.append(Segment(number, self._style("log-view--line-number")))
+        row: list[Segment] = self._gutter(line, first) if gutter else []
         row.extend(segments)
         pad = width - gutter - cells
+        if first and self.show_times and (note := self._stage_note(line)) and len(note) <= pad:
+            row.append(Segment(note, self._style("log-view--stage-time")))
+            pad -= len(note)
         if pad > 0:
             row.append(Segment(" " * pad, self._style("")))
         post: Style | None = None
@@ -849,6 +1005,139 @@ class LogView(ScrollView, can_focus=True):
             return
         self._show_line(target)
 
+    # -- marks -----------------------------------------------------------------------------
+
+    def _load_marks(self) -> None:
+        """Read this log's saved marks (none on failure, after saying why)."""
+        self.marks = LogMarks()
+        if not self.source_label:
+            return
+        try:
+            self.marks = self.mark_store.load(self.host or "local", self.source_label)
+        except (OSError, ValueError) as error:
+            self.notify(
+                f"cannot read the marks of this log: {error} — new marks replace them",
+                severity="warning",
+            )
+
+    def _save_marks(self) -> None:
+        try:
+            self.mark_store.save(self.host or "local", self.source_label, self.marks)
+        except OSError as error:
+            self.notify(
+                f"cannot save marks: {error.strerror or error} — check that "
+                f"{self.mark_store.root} is writable",
+                severity="error",
+            )
+
+    def _target_line(self) -> int | None:
+        """The cursor line; without a cursor, the last line on screen (the cursor goes there)."""
+        if self.spool is None or not self.spool.line_count or not self.row_count:
+            return None
+        if self.cursor_line is None:
+            height = self.scrollable_content_region.height
+            row = min(self.row_count - 1, round(self.scroll_y) + height - 1)
+            self.follow = False
+            self.cursor_line = self.finder.row_line(max(0, row))
+        return self.cursor_line
+
+    def action_mark_line(self) -> None:
+        """Mark the cursor line (the container asks for a note); on a marked line, unmark it."""
+        line = self._target_line()
+        if line is None:
+            return
+        if line in self.marks:
+            self.marks.remove(line)
+            self._save_marks()
+            self._marks_changed()
+            self.notify(f"mark on line {line + 1} removed", timeout=2)
+            return
+        self.post_message(self.FindRequested(self, "mark"))
+
+    def add_mark(self, note: str = "", line: int | None = None) -> None:
+        """Mark ``line`` (0-based; default the cursor line) with ``note`` and keep it on disk."""
+        line = self._target_line() if line is None else line
+        if line is None:
+            return
+        self.marks.set(line, note)
+        self._save_marks()
+        self._marks_changed()
+
+    def _marks_changed(self) -> None:
+        self._repaint_rows()
+        if self.is_mounted:
+            self._sync_size()
+
+    def action_next_mark(self) -> None:
+        """Go to the next mark after the current line (wrapping around)."""
+        target = self.marks.next_after(self.current_line)
+        if target is None:
+            self.notify("no marks in this log: m marks a line", severity="warning")
+            return
+        if self.spool is not None and target >= self.spool.line_count:
+            self.notify(f"the mark on line {target + 1} is past the log's end", severity="warning")
+            return
+        self._show_line(target)
+        mark = self.marks.get(target)
+        if mark is not None and mark.note:
+            self.notify(f"line {target + 1}: {mark.note}", timeout=4)
+
+    # -- saving ------------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        """Ask the container for a path to save the log (or the filtered view) to."""
+        if self.spool is None:
+            self.notify("no log to save yet", severity="warning")
+            return
+        self.post_message(self.FindRequested(self, "save"))
+
+    def save_to(self, path: str) -> Worker[int]:
+        """Save the log, or the filtered view, to local ``path`` in a thread; a one-line
+        result or failure reaches the operator. Returns the worker (its result: lines)."""
+        assert self.spool is not None
+        line_filter = self.finder.filter
+        lines = None if line_filter is None else list(line_filter.lines)
+        what = (
+            "" if line_filter is None else f"/{line_filter.regex.pattern}/ ±{self.filter_context}"
+        )
+        return self._save_worker(self.spool, path, lines, what)
+
+    @work(thread=True, group="log-save", exclusive=True, name="log-save", exit_on_error=False)
+    def _save_worker(
+        self, spool: LogSpool, path: str, lines: list[int] | None, filter_text: str
+    ) -> int:
+        """Write the header line and the lines, escapes stripped; tell the operator."""
+        total = spool.line_count
+        chosen = lines if lines is not None else range(total)
+        first, last = (chosen[0] + 1, chosen[-1] + 1) if len(chosen) else (0, 0)
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        where = f"{self.host}:{self.source_label}" if self.host else self.source_label
+        header = (
+            f"# redfix-tui log node={clean(self.host or 'local')} path={clean(where)} "
+            f"filter={clean(filter_text) if filter_text else 'none'} "
+            f"lines={first}-{last} ({len(chosen)} of {total}) saved={stamp}\n"
+        )
+        target = Path(path).expanduser()
+        try:
+            with open(target, "x", encoding="utf-8", errors="replace") as out:
+                out.write(header)
+                if lines is None:
+                    for start in range(0, total, SAVE_STEP):
+                        block = spool.read_lines(start, min(total, start + SAVE_STEP))
+                        out.write("".join(strip_escapes(text) + "\n" for text in block))
+                else:
+                    out.write("".join(strip_escapes(spool.read_line(n)) + "\n" for n in lines))
+        except OSError as error:
+            self.app.call_from_thread(
+                self.notify,
+                f"cannot save the log to {path}: {error.strerror or error} — choose another path",
+                severity="error",
+            )
+            return 0
+        self.app.call_from_thread(self.notify, f"saved {len(chosen)} lines to {target}", timeout=4)
+        self.post_message(self.Saved(str(target), len(chosen)))
+        return len(chosen)
+
     # -- selection, copy, evidence ---------------------------------------------------------
 
     @property
@@ -914,5 +1203,10 @@ class LogView(ScrollView, can_focus=True):
             self.notify("mark lines with v first", severity="warning")
             return
         first, last, lines = chosen
-        evidence = LogEvidence(self.host, self.source_label, first, last, tuple(lines))
-        self.post_message(self.EvidenceRequested(evidence))
+        assert self.spool is not None  # selected_lines() read it
+        # The byte range, file line numbers and sha256 of the lines, for the reference.
+        from redfix_tui.logs.origins import log_evidence
+
+        evidence = log_evidence(self.spool, self.host, self.source_label, first, last, lines)
+        mark = self.marks.get(first - 1) if first == last else None
+        self.post_message(self.EvidenceRequested(evidence, mark.note if mark else ""))
