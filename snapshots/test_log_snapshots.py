@@ -1,9 +1,11 @@
-"""SVG snapshots of the log pane: paused with new lines waiting, and search highlights."""
+"""SVG snapshots of the log pane: paused with new lines waiting, search highlights, and the time
+gutter with the freshness title (an injected clock)."""
 
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
+from redfix_tui.logs.clock import ArrivalTimes
 from redfix_tui.logs.spool import LogSpool
 from redfix_tui.widgets.log_pane import LogPane
 from redfix_tui.widgets.log_view import LogView
@@ -67,3 +69,35 @@ def test_search_highlights(snap_compare) -> None:
         await pilot.pause(0.1)
 
     assert snap_compare(SnapApp(), terminal_size=(80, 20), run_before=search)
+
+
+T0 = 1_781_826_000.0
+"""2026-06-18T23:40:00Z: the injected clock's start (snapshots hold no real clock)."""
+
+
+class TimedSnapApp(SnapApp):
+    """The same log, its chunks stamped by an injected clock a few seconds to minutes apart."""
+
+    def __init__(self) -> None:
+        App.__init__(self)
+        self.now = T0
+        self.spool = LogSpool()
+        self.spool.arrivals = ArrivalTimes(lambda: self.now)
+        for index, line in enumerate(CONTENT.splitlines(keepends=True)):
+            self.now += 95 if b"stage:" in line else 7 + index % 3
+            self.spool.append(line)
+        self.now += 3  # the last byte came 3 s ago
+
+
+def test_time_gutter_and_freshness_80x24(snap_compare) -> None:
+    async def times(pilot) -> None:
+        view = pilot.app.query_one(LogView)
+        pane = pilot.app.query_one(LogPane)
+        await pilot.press("t")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("home")
+        pane.refresh_freshness()
+        await pilot.pause(0.1)
+        assert view.show_times and len(view.stages.stages) == 2
+
+    assert snap_compare(TimedSnapApp(), terminal_size=(80, 24), run_before=times)

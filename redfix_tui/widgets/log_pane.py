@@ -122,7 +122,7 @@ class LogPane(Vertical):
     def on_mount(self) -> None:
         """Keep a RECONNECTING countdown current."""
         self.set_interval(1.0, self._refresh_state, name="log-state-tick")
-        self.set_interval(1.0, self._tick_freshness, name="log-freshness-tick")
+        self.set_interval(1.0, self.refresh_freshness, name="log-freshness-tick")
 
     # -- sources ---------------------------------------------------------------------------
 
@@ -156,7 +156,7 @@ class LogPane(Vertical):
             title.append(f" · {self.freshness}", style="italic")
         self.log_view.border_title = title
 
-    def _tick_freshness(self) -> None:
+    def refresh_freshness(self) -> None:
         """Bring the title's freshness up to date (and look for new failure lines)."""
         spool = self.log_view.spool
         if spool is None:
@@ -239,7 +239,7 @@ class LogPane(Vertical):
             self._trouble_since = None
         elif self._trouble_since is None and self.log_view.spool is not None:
             self._trouble_since = self.log_view.spool.arrivals.clock()
-        self._tick_freshness()
+        self.refresh_freshness()
         if state.status not in (CONNECTED, WAITING):
             # The stream stopped (ended, lost, reconnecting): show its last lines at once.
             self.log_view.flush()

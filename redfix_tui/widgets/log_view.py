@@ -671,7 +671,7 @@ class LogView(ScrollView, can_focus=True):
         return f"{hms(at)} {elapsed:>8} "[:TIME_GUTTER]
 
     def _stage_note(self, line: int) -> str:
-        """For a stage banner whose stage finished: ``⏱ 4:12 (last run 3:58)``, else ""."""
+        """For a stage banner whose stage finished: ``took 4:12 (last run 3:58)``, else ""."""
         spool = self.spool
         assert spool is not None
         index = self.stages.stage_of(line)
@@ -686,7 +686,7 @@ class LogView(ScrollView, can_focus=True):
             previous = self.stages.earlier_took(spool, spool.arrivals, index)
         if previous is None:
             previous = _STAGE_MEMORY.get(self._memory_key(), {}).get(name)
-        note = f"  ⏱ {duration(took)}"
+        note = f"  took {duration(took)}"
         return note + (f" (last run {duration(previous)})" if previous is not None else "")
 
     def _memory_key(self) -> str:
