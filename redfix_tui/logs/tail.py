@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from redfix_tui.logs.follow import HEAD, FrameReader, follower_command, sha256
+from redfix_tui.logs.origins import record
 from redfix_tui.logs.spool import LogSpool
 from redfix_tui.node_api import Node
 
@@ -232,7 +233,7 @@ class RemoteTail:
         return False
 
     def _data(self, data: bytes) -> None:
-        self.spool.append(data)
+        record(self.spool, self.offset, data)  # appends, noting the file offset (evidence)
         self.offset += len(data)
         if self._head is not None and len(self._head) < HEAD:
             self._head += data[: HEAD - len(self._head)]
@@ -289,7 +290,7 @@ class RemoteTail:
             async for chunk in stream:
                 if self.state.status != CONNECTED:
                     self._set_state(StreamState(CONNECTED))
-                self.spool.append(chunk)
+                record(self.spool, self.offset, chunk)
                 self.offset += len(chunk)
                 self.attempt = 0
                 if self._stopped:
