@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.widgets import Input
 
 from redfix_tui.evidence import JUnitEvidence, LogEvidence
 from redfix_tui.journal.drafts import Draft, DraftAutosave, DraftStore, FormState
 from redfix_tui.journal.model import parse
+from redfix_tui.widgets.choice_dialog import ChoiceDialog
 from redfix_tui.widgets.journal_dialogs import ConfirmScreen
 from redfix_tui.widgets.journal_editor import JournalEditor
 from redfix_tui.widgets.journal_entries import JournalEntriesPanel
@@ -476,3 +478,61 @@ async def test_body_gets_half_of_an_80x24_terminal(journal: Path, tmp_path: Path
         await pilot.pause()
         assert not editor.form.compact and title.outer_size.height == 3
         assert body.outer_size.height >= 12
+
+
+def _cited(path: str, first: int) -> LogEvidence:
+    return LogEvidence(
+        "cc-ci", path, first, first + 1, ("a", "b"), byte_range=(10, 13), sha256="0" * 64
+    )
+
+
+async def test_o_on_an_entry_opens_its_cited_lines_or_asks_which(
+    journal: Path, tmp_path: Path
+) -> None:
+    """``o`` in the entry list: no reference → one warning line; one → posted at once;
+    several → the operator picks one."""
+    opened: list[tuple[str, str]] = []
+
+    class Host(EditorApp):
+        def on_journal_entries_panel_open_evidence(
+            self, event: JournalEntriesPanel.OpenEvidence
+        ) -> None:
+            opened.append((event.entry.title, f"{event.citation.path} {event.citation.span}"))
+
+    app = Host(journal, tmp_path / "state")
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = app.query_one(JournalEditor)
+        entries = editor.query_one("#je-entries")
+        await pilot.pause()
+        entries.focus()
+        await pilot.press("o")  # the reference journal's last entry cites nothing citable
+        await pilot.pause()
+        assert opened == []
+        assert any("cites no log lines" in n.message for n in app._notifications)
+        for count, title in ((1, "one excerpt"), (2, "two excerpts")):
+            await pilot.press("ctrl+n")
+            editor.query_one("#je-title", Input).value = title
+            for n in range(count):
+                editor.insert_evidence(_cited(f"/tmp/redfix-{n}.log", 10 * n + 1))
+            await pilot.press("ctrl+s")
+            await _settle(app, pilot)
+        entries.focus()
+        entries.highlighted = entries.option_count - 2
+        await pilot.press("o")
+        await pilot.pause()
+        assert opened == [("one excerpt", "/tmp/redfix-0.log lines 1–2")]
+        entries.highlighted = entries.option_count - 1
+        await pilot.press("o")
+        await until_screen(pilot, ChoiceDialog)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert opened[-1] == ("two excerpts", "/tmp/redfix-1.log lines 11–12")
+
+
+async def until_screen(pilot, kind: type) -> None:
+    """Let the app run until a screen of ``kind`` is on top."""
+    for _ in range(200):
+        if isinstance(pilot.app.screen, kind):
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"no {kind.__name__} shown")

@@ -48,6 +48,7 @@ from .rerun_control import RerunControl
 if TYPE_CHECKING:  # imported when first opened (start-up stays light)
     from ..rerun_book import RerunBook
     from ..widgets.journal_editor import JournalEditor
+    from ..widgets.journal_entries import JournalEntriesPanel
     from ..widgets.junit_view import JUnitView
 
 NARROW = 120
@@ -622,8 +623,25 @@ class MainScreen(Screen):
         """Open the journal editor, or focus it when it is open."""
         self.open_journal()
 
+    def cite_run(self, evidence: Evidence) -> Evidence:
+        """``evidence`` with its run: a rerun log's or JUnit file's run id, the rerun's start
+        and its archived copy (see :func:`redfix_tui.evidence.in_run`)."""
+        from ..evidence import in_run
+
+        paths = self.session.config.paths
+        return in_run(
+            evidence,
+            node=self.session.node.host_label,
+            reruns=self.node_status.reruns if self.node_status is not None else [],
+            run_id=paths.manual_run_id,
+            archive=paths.archive,
+        )
+
     def insert_evidence(self, evidence: Evidence | MarkdownSnippet) -> None:
-        """Put ``evidence`` at the cursor of the draft (opening the editor if needed)."""
+        """Put ``evidence`` at the cursor of the draft (opening the editor if needed); log and
+        JUnit evidence first learn their run (:meth:`cite_run`)."""
+        if not isinstance(evidence, MarkdownSnippet):
+            evidence = self.cite_run(evidence)
         editor = self.open_journal()
         self.call_after_refresh(editor.insert_evidence, evidence)
         self.notify("evidence added to the journal draft", timeout=2)
@@ -648,6 +666,28 @@ class MainScreen(Screen):
         """A failing case → the draft."""
         event.stop()
         self.insert_evidence(event.evidence)
+
+    def on_journal_entries_panel_open_evidence(
+        self, event: JournalEntriesPanel.OpenEvidence
+    ) -> None:
+        """A journal entry's cited log lines → the log pane, at those lines, selected."""
+        event.stop()
+        from ..widgets.cited_log import open_citation
+
+        self.session.open_log = event.citation.path  # the board's selection leaves it shown
+        self._following = None  # `O` follows the recipe's log again
+        self.show_log()
+        editor = self.journal_editor
+        if editor is not None and not self.query_one("#main").display:
+            editor.action_cancel()  # it covers the log at this width (asks first if unsaved)
+        pane = self.query_one(LogPane)
+        self.run_worker(
+            open_citation(pane, self.session.node, event.citation),
+            name="open cited lines",
+            group="evidence-open",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     def on_journal_editor_closed(self, event: JournalEditor.Closed) -> None:
         """Remove the editor and give the keyboard back to the log."""

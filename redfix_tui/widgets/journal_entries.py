@@ -1,7 +1,10 @@
 """The journal editor's side panel: the list of entries and a Markdown preview of them.
 
 Highlighting an entry previews it; selecting one posts :class:`JournalEntriesPanel.Selected` and
-leaves the rest to the editor (it may have to ask before dropping unsaved text).
+leaves the rest to the editor (it may have to ask before dropping unsaved text). ``o`` on an
+entry that cites log lines (an evidence reference, :mod:`redfix_tui.journal.citations`) posts
+:class:`JournalEntriesPanel.OpenEvidence` for the screen to open the log at those lines (the
+operator picks one when the entry cites several).
 A journal that lost its line breaks is said so, with the command that recovers it, instead of
 "No entries yet".
 """
@@ -9,17 +12,21 @@ A journal that lost its line breaks is said so, with the command that recovers i
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Markdown, OptionList
 from textual.widgets.option_list import Option
 
+from redfix_tui.journal.citations import Citation, parse_citations
 from redfix_tui.journal.flattened import flattened_entries, unflattened_path
 from redfix_tui.journal.model import Entry, Journal
+from redfix_tui.widgets.choice_dialog import ChoiceDialog
 
 PREVIEW_LATEST = 3
 """How many of the latest entries the preview shows when none is highlighted."""
@@ -58,6 +65,10 @@ class JournalEntriesPanel(Vertical):
     JournalEntriesPanel #je-preview { margin: 0 1; }
     """
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "open_evidence", "Open cited lines", id="journal.open_evidence"),
+    ]
+
     column: reactive[bool] = reactive(False, toggle_class="-column")
     """List above the preview (a column beside the form) instead of beside it (a row below)."""
 
@@ -70,6 +81,23 @@ class JournalEntriesPanel(Vertical):
             """The panel the entry was chosen in."""
             self.entry = entry
             """The chosen entry."""
+
+        @property
+        def control(self) -> JournalEntriesPanel:
+            """The panel the entry was chosen in (for ``@on`` selectors)."""
+            return self.panel
+
+    class OpenEvidence(Message):
+        """The operator asked to see the log lines an entry cites (``o``)."""
+
+        def __init__(self, panel: JournalEntriesPanel, entry: Entry, citation: Citation) -> None:
+            super().__init__()
+            self.panel = panel
+            """The panel the entry was chosen in."""
+            self.entry = entry
+            """The entry that cites the lines."""
+            self.citation = citation
+            """The reference to open."""
 
         @property
         def control(self) -> JournalEntriesPanel:
@@ -131,3 +159,36 @@ class JournalEntriesPanel(Vertical):
         entry = self.entry_for(event.option)
         if entry is not None:
             self._preview.update(f"{entry.heading}\n\n{entry.body}\n")
+
+    @property
+    def highlighted_entry(self) -> Entry | None:
+        """The entry under the list's cursor, if any."""
+        index = self._entries.highlighted
+        if index is None:
+            return None
+        return self.entry_for(self._entries.get_option_at_index(index))
+
+    def action_open_evidence(self) -> None:
+        """Open the log lines the highlighted entry cites (ask which, when it cites several)."""
+        entry = self.highlighted_entry
+        if entry is None:
+            self.notify("highlight an entry first", severity="warning")
+            return
+        cited = [c for c in parse_citations(entry.body) if c.kind == "log"]
+        if not cited:
+            self.notify(
+                f"“{entry.title}” cites no log lines (no evidence reference from e in the log)",
+                severity="warning",
+                markup=False,
+            )
+            return
+        if len(cited) == 1:
+            self.post_message(self.OpenEvidence(self, entry, cited[0]))
+            return
+        choices = [(str(i), f"{c.where} {c.span}") for i, c in enumerate(cited)]
+
+        def chosen(value: str | None) -> None:
+            if value is not None:
+                self.post_message(self.OpenEvidence(self, entry, cited[int(value)]))
+
+        self.app.push_screen(ChoiceDialog("Open which cited lines?", choices, "0"), chosen)

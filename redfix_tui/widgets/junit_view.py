@@ -268,6 +268,8 @@ class JUnitView(Widget, can_focus=False):
             status=case.status.value,
             message=case.message,
             junit_path=item.file.path,
+            run=self.run.run_id if self.run is not None else "",
+            recipe=self.run.recipe if self.run is not None else "",
         )
         self.post_message(self.EvidenceRequested(evidence))
 
