@@ -1,4 +1,4 @@
-"""Modal dialogs of the recipe board: start a rerun, cancel it, classify.
+"""Modal dialogs of the recipe board: start a rerun, queue several, cancel one, classify.
 
 Each dialog is a :class:`~textual.screen.ModalScreen` returning its answer through
 ``dismiss`` (``None`` when the operator backs out with escape). Recipe names, tags, paths and
@@ -173,6 +173,56 @@ class CancelConfirm(ModalScreen[bool]):
     def action_answer(self, stop: bool) -> None:
         """Answer from the keyboard."""
         self.dismiss(stop)
+
+
+class QueueConfirm(ModalScreen[bool]):
+    """Confirm queueing reruns of several recipes on the node. Dismisses with True to queue.
+
+    The queue runs them one after another, detached on the node (it survives the console).
+    """
+
+    DEFAULT_CSS = (
+        DIALOG_CSS.replace("{name}", "QueueConfirm")
+        + """
+    QueueConfirm #runs { background: $boost; padding: 0 1; height: auto; max-height: 12; }
+    """
+    )
+    BINDINGS = [
+        Binding("y", "answer(True)", "Queue", id="queue_dialog.yes"),
+        Binding("n,escape", "answer(False)", "Cancel", id="queue_dialog.no"),
+    ]
+
+    def __init__(self, runs: list[tuple[str, str]], behind: str = "") -> None:
+        """``runs``: ``(recipe, tag)`` in queue order; ``behind``: what they wait for, if any."""
+        super().__init__()
+        self.runs = runs
+        self.behind = behind
+
+    def compose(self) -> ComposeResult:
+        """The runs in order, what they wait for, and the two answers."""
+        with Vertical(id="dialog"):
+            yield Label(plain(f"Queue {len(self.runs)} isolation reruns?"), id="title")
+            yield Label("In this order, one after another, detached on the node", classes="field")
+            lines = [f"{n}. {recipe} at {tag}" for n, (recipe, tag) in enumerate(self.runs, 1)]
+            yield Static(plain("\n".join(lines), newlines=True), id="runs")
+            if self.behind:
+                yield Static(plain(self.behind))
+            with Horizontal(id="buttons"):
+                yield Button("Queue (y)", variant="warning", id="yes", compact=True)
+                yield Button("Cancel (n)", id="no", compact=True)
+
+    def on_mount(self) -> None:
+        """Focus the queue button (escape backs out)."""
+        self.query_one("#yes", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Answer."""
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, queue: bool) -> None:
+        """Answer from the keyboard."""
+        self.dismiss(queue)
 
 
 class ClassifyDialog(ModalScreen[tuple[str, str] | None]):
