@@ -16,6 +16,7 @@ from redfix_tui.widgets.journal_editor import JournalEditor
 from redfix_tui.widgets.log_pane import LogPane
 from redfix_tui.widgets.log_view import LogView
 from redfix_tui.widgets.open_log import OpenLogDialog
+from tests.demo_session import wait_finished
 from tests.pilot_helpers import loaded, new_app, notes, until
 
 LINES = [f"{n:03d} step {n} of the restore" for n in range(1, 41)]
@@ -124,3 +125,48 @@ async def test_cited_lines_reopen_from_the_spool_then_from_the_node(demo, tmp_pa
 async def _editor(app: RedfixApp, pilot) -> JournalEditor:
     await until(pilot, lambda: bool(app.screen.query(JournalEditor)))
     return app.screen.query_one(JournalEditor)
+
+
+async def test_a_rerun_log_cites_its_run_and_reopens_from_the_archive(demo, tmp_path: Path) -> None:
+    """Lines of a finished rerun's log cite the run (id, start) and its archived copy; after the
+    next rerun overwrote the log, a fresh console reads them back from the archive."""
+    _served, config = demo
+    journal = tmp_path / "JOURNAL-redfix.md"
+    app = new_app(config, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        screen = app.screen
+        runs = screen.session.runs
+        await runs.start("mumble", "1.0.0+v1.6.870-0")
+        final = await wait_finished(runs, "mumble", timeout=60)
+        await screen.refresh_now()  # the console's node status now holds the ended rerun
+        log = runs.log_path("mumble")
+        screen.session.open_log = log
+        screen.follow_log(log)
+        view = view_of(app)
+        await until(pilot, lambda: view.spool is not None and view.spool.line_count > 10)
+        screen.focus_log()
+        view.goto_line(3)
+        await pilot.press("v", "down", "e")
+        editor = await _editor(app, pilot)
+        body = editor.query_one("#je-body")
+        await until(pilot, lambda: "redfix-evidence" in body.text)
+        [cited] = parse_citations(body.text)
+        assert (cited.run, cited.started, cited.path) == ("manual", final.started, log)
+        assert cited.archive.endswith("/mumble/" + Path(cited.archive).parent.name + "/log")
+        assert Path(cited.archive).read_bytes()  # the wrapper's copy is where it says
+        cited_lines = [view.spool.read_line(2), view.spool.read_line(3)]
+        editor.query_one("#je-title", Input).value = "mumble rerun"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: journal.exists() and "redfix-evidence" in journal.read_text())
+
+    Path(log).write_text("the next rerun's log\n" * 50)  # the log is overwritten
+    app = new_app(config, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        view = view_of(app)
+        await open_entries_and_press_o(app, pilot)
+        await until(pilot, lambda: view.source_label == cited.archive and view.selection)
+        assert selected_text(view) == cited_lines
+        pane = app.screen.query_one(LogPane)
+        assert "changed since cited" not in pane.title_text
