@@ -139,9 +139,9 @@ def main(argv: list[str] | None = None) -> int:
             path, phase = journal_location(args, config, None)
             return journal_run(args.args, journal_path=path, phase=phase)
         if args.command in ("runs", "rerun"):
-            from . import rerun_cli
+            from .runs import cli as runs_cli
 
-            entry = rerun_cli.runs_main if args.command == "runs" else rerun_cli.rerun_main
+            entry = runs_cli.runs_main if args.command == "runs" else runs_cli.rerun_main
             return entry(args.args, config, host=args.host, local=args.local, node_name=args.node)
         log_target = None
         if args.command == "log":

@@ -3,7 +3,7 @@
 Per recipe: the latest tag, the canonical version and when it was written
 (``<warm_root>/<recipe>/canonical.json``), the last sweep run's and the last isolation rerun's
 verdict per stage (the sweep's from its ``results.json``; the isolation run's from the newest
-run the rerun wrapper archived, see :mod:`.ledger`, else the shared manual directory).
+run the rerun wrapper archived, see :mod:`.runs.ledger`, else the shared manual directory).
 """
 
 from __future__ import annotations
@@ -18,22 +18,16 @@ from typing import Any
 
 from .board_read import PLACEHOLDER, Request, Section, board_reader
 from .config import Config
-from .ledger import newest_isolation_command, newest_isolation_runs
 from .node import NodeError, decode
 from .node_api import Node
 from .node_json import printable
 from .node_read import MAX_FILES, NodeFile, listing_command, listing_files
-from .run_results import (
-    STAGES,
-    Canonical,
-    RunSummary,
-    check_results,
+from .runs.ledger import newest_isolation_command, newest_isolation_runs
+from .runs.model import Canonical, RunSummary
+from .runs.results import (
     first_problem,
     is_isolation_run,
-    normalise_status,
     parse_canonical,
-    parse_results,
-    parse_ts,
     read_results,
     recipe_of,
 )
@@ -293,20 +287,4 @@ def _newer(a: RunSummary, b: RunSummary) -> bool:
     return (a.finished or epoch) > (b.finished or epoch)
 
 
-__all__ = [
-    "STAGES",
-    "Canonical",
-    "RecipeSource",
-    "RecipeStatus",
-    "RunSummary",
-    "UnsafeValue",
-    "age_text",
-    "check_results",
-    "first_problem",
-    "normalise_status",
-    "parse_canonical",
-    "parse_results",
-    "parse_ts",
-    "read_results",
-    "recipe_of",
-]
+__all__ = ["RecipeSource", "RecipeStatus", "UnsafeValue", "age_text"]

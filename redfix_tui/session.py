@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # asyncssh is imported on first use, after the first frame is
     from .local_node import LocalNode
     from .node import NodeConnection
     from .recipes import RecipeSource
-    from .runs import RunControl
+    from .runs.control import RunControl
 
 
 def utc_now() -> datetime:
@@ -61,7 +61,7 @@ class Session:
 
     def _wire(self) -> tuple[NodeConnection | LocalNode, RecipeSource, RunControl]:
         from .recipes import RecipeSource
-        from .runs import RunControl
+        from .runs.control import RunControl
 
         node: NodeConnection | LocalNode
         if self.local:

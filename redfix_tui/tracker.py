@@ -18,8 +18,8 @@ import tomli_w
 
 from .journal.errors import JournalError
 from .journal.fileops import journal_lock
-from .ledger import RecipeLedger
-from .run_progress import VERDICT_MARKS
+from .runs.ledger import RecipeLedger
+from .runs.progress import VERDICT_MARKS
 
 CLASSIFICATIONS = (
     "flake under load",

@@ -13,8 +13,9 @@ from textual.widgets import Input
 
 from redfix_tui.app import create_app
 from redfix_tui.config import Config
-from redfix_tui.recipes import Canonical, RecipeStatus, RunSummary
-from redfix_tui.runs import NodeStatus, Process, RerunState
+from redfix_tui.recipes import RecipeStatus
+from redfix_tui.runs.model import Canonical, RunSummary
+from redfix_tui.runs.state import NodeStatus, Process, RerunState
 from redfix_tui.session import Session
 from redfix_tui.tracker import TrackerEntry
 from redfix_tui.widgets.recipe_board import Progress, RecipeBoard

@@ -13,7 +13,8 @@ from redfix_tui.config import CommandsConfig, Config, config_from_dict
 from redfix_tui.demo.launch import DemoNodeServer, start_demo_node
 from redfix_tui.demo.tree import DemoNode, build_demo_node
 from redfix_tui.node import NodeConnection
-from redfix_tui.runs import NodeStatus, RerunState, RunControl
+from redfix_tui.runs.control import RunControl
+from redfix_tui.runs.state import NodeStatus, RerunState
 from tests.conftest import SSHFiles, node_config_for
 
 FAST = 0.03

@@ -14,7 +14,7 @@ from redfix_tui.config import Config
 from redfix_tui.demo.launch import DemoNodeServer
 from redfix_tui.node import NodeConnection, NodeError
 from redfix_tui.recipes import RecipeSource
-from redfix_tui.runs import RunControl
+from redfix_tui.runs.control import RunControl
 from tests.demo_session import serve_demo
 
 

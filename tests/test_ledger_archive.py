@@ -14,11 +14,11 @@ import pytest
 from redfix_tui.config import Config
 from redfix_tui.demo.launch import DemoNodeServer
 from redfix_tui.demo.tree import build_demo_node
-from redfix_tui.ledger import Ledger
 from redfix_tui.node import NodeConnection
 from redfix_tui.recipes import RecipeSource
-from redfix_tui.run_results import parse_ts
-from redfix_tui.runs import RunControl
+from redfix_tui.runs.control import RunControl
+from redfix_tui.runs.ledger import Ledger
+from redfix_tui.runs.results import parse_ts
 from tests.demo_session import FAST, serve_demo, wait_finished
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from redfix_tui.config import Config, ConfigError, config_from_dict
-from redfix_tui.ledger import archive_base, shell_dir
+from redfix_tui.runs.ledger import archive_base, shell_dir
 
 
 def test_defaults() -> None:

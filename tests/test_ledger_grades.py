@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from redfix_tui.ledger_grades import LedgerRun, failing_since, grade_stage, grades
+from redfix_tui.runs.grades import LedgerRun, failing_since, grade_stage, grades
 
 T0 = datetime(2026, 6, 10, 3, 20, tzinfo=UTC)
 OK = {"install": "passed", "upgrade": "passed", "backup": "passed", "restore": "passed"}

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from redfix_tui.config import Config, config_from_dict
-from redfix_tui.ledger import Ledger
 from redfix_tui.node import NodeConnection
+from redfix_tui.runs.ledger import Ledger
 from tests.conftest import SSHFiles, node_config_for
 
 pytestmark = pytest.mark.sshd

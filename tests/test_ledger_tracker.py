@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from redfix_tui.ledger import RecipeLedger
-from redfix_tui.ledger_grades import LedgerRun
+from redfix_tui.runs.grades import LedgerRun
+from redfix_tui.runs.ledger import RecipeLedger
 from redfix_tui.tracker import Tracker
 
 RED = {"install": "passed", "restore": "failed"}

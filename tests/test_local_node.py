@@ -31,7 +31,8 @@ from redfix_tui.logs.tail import (
 )
 from redfix_tui.node import NodeConnection, NodeError
 from redfix_tui.recipes import RecipeSource
-from redfix_tui.runs import RerunRefused, RunControl
+from redfix_tui.runs.control import RunControl
+from redfix_tui.runs.state import RerunRefused
 from tests.demo_session import FAST, local_site, serve_demo, wait_finished, wait_for
 
 # -- LocalNode on its own ---------------------------------------------------------------------
@@ -380,7 +381,7 @@ import asyncio, sys
 sys.path.insert(0, sys.argv[1])
 from tests.demo_session import local_site
 from redfix_tui.local_node import LocalNode
-from redfix_tui.runs import RunControl
+from redfix_tui.runs.control import RunControl
 from pathlib import Path
 
 async def main():

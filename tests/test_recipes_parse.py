@@ -7,13 +7,8 @@ import json
 import pytest
 
 from redfix_tui.junit.load import load_run_from_bytes
-from redfix_tui.recipes import (
-    RecipeStatus,
-    check_results,
-    parse_canonical,
-    read_results,
-    recipe_of,
-)
+from redfix_tui.recipes import RecipeStatus
+from redfix_tui.runs.results import check_results, parse_canonical, read_results, recipe_of
 
 
 def results(**overrides) -> dict:
@@ -190,7 +185,7 @@ def test_status_problem_is_one_line() -> None:
 async def test_rerun_outcome_reads_results_json_defensively() -> None:
     from redfix_tui.config import Config
     from redfix_tui.node import CommandResult
-    from redfix_tui.runs import RunControl
+    from redfix_tui.runs.control import RunControl
     from tests.test_runs_outcome import FakeNode, state
 
     async def outcome(text: str):
@@ -214,7 +209,7 @@ async def test_rerun_outcome_reads_results_json_defensively() -> None:
 def test_isolation_run_predicate() -> None:
     """One rule for 'is this an isolation run', shared by the board, the JUnit pane and the
     ledger: the configured manual run id, alone or with a ``-suffix``."""
-    from redfix_tui.run_results import is_isolation_run
+    from redfix_tui.runs.results import is_isolation_run
 
     assert is_isolation_run("manual", "manual")
     assert is_isolation_run("manual-20260618T0005Z", "manual")

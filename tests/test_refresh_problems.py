@@ -9,7 +9,7 @@ from redfix_tui.app import create_app
 from redfix_tui.config import Config
 from redfix_tui.node import NodeError
 from redfix_tui.recipes import RecipeStatus
-from redfix_tui.runs import NodeStatus
+from redfix_tui.runs.state import NodeStatus
 from redfix_tui.session import Session
 from redfix_tui.widgets.recipe_board import RecipeBoard
 from redfix_tui.widgets.status_bar import NodeStatusBar

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from redfix_tui.node import NodeError
-from redfix_tui.node_state import NodeStatus, RerunState
-from redfix_tui.recipes import RunSummary
-from redfix_tui.rerun_book import RerunBook
-from redfix_tui.run_progress import RunOutcome
+from redfix_tui.runs.book import RerunBook
+from redfix_tui.runs.model import RunSummary
+from redfix_tui.runs.progress import RunOutcome
+from redfix_tui.runs.state import NodeStatus, RerunState
 from redfix_tui.tracker import Tracker
 
 STAGES = {"install": "passed", "upgrade": "failed"}

@@ -19,8 +19,8 @@ import tomli_w
 from redfix_tui.cli import main
 from redfix_tui.demo.tree import DemoNode, build_demo_node
 from redfix_tui.node import NodeConnection
-from redfix_tui.node_state import parse_state
-from redfix_tui.rerun_queue import RerunQueue
+from redfix_tui.runs.queue import RerunQueue
+from redfix_tui.runs.state import parse_state
 from tests.conftest import SSHFiles
 from tests.demo_session import openssh_config, wait_for
 
@@ -211,7 +211,7 @@ def test_runner_and_wrapper_scripts_parse(tree: DemoNode, minutes: float) -> Non
     import subprocess
 
     from redfix_tui.config import config_from_dict
-    from redfix_tui.runs import RunControl
+    from redfix_tui.runs.control import RunControl
 
     for config in (config_from_dict({}), config_from_dict(tree.config_overrides())):
         config.board.sweep_guard_minutes = minutes

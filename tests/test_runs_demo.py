@@ -12,7 +12,8 @@ from redfix_tui.config import Config
 from redfix_tui.demo.launch import DemoNodeServer
 from redfix_tui.node import NodeConnection
 from redfix_tui.recipes import RecipeSource
-from redfix_tui.runs import RerunRefused, RunControl, parse_state
+from redfix_tui.runs.control import RunControl
+from redfix_tui.runs.state import RerunRefused, parse_state
 from redfix_tui.shellcmd import UnsafeValue
 from tests.demo_session import serve_demo, wait_finished, wait_for
 

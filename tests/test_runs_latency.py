@@ -23,8 +23,8 @@ from redfix_tui.app import RedfixApp, create_app
 from redfix_tui.config import Config
 from redfix_tui.demo.tree import DemoNode, build_demo_node
 from redfix_tui.node import NodeConnection
-from redfix_tui.run_progress import VERDICT_MARKS
-from redfix_tui.runs import RunControl
+from redfix_tui.runs.control import RunControl
+from redfix_tui.runs.progress import VERDICT_MARKS
 from redfix_tui.screens.main import MainScreen
 from redfix_tui.session import Session
 from redfix_tui.widgets.recipe_board import RecipeBoard

@@ -20,7 +20,8 @@ from redfix_tui.logs.spool import LogSpool
 from redfix_tui.logs.tail import RemoteTail
 from redfix_tui.node import NodeConnection
 from redfix_tui.recipes import RecipeSource
-from redfix_tui.runs import RerunRefused, RunControl
+from redfix_tui.runs.control import RunControl
+from redfix_tui.runs.state import RerunRefused
 from tests.conftest import SSHFiles
 from tests.demo_session import openssh_config, wait_finished, wait_for
 

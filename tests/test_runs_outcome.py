@@ -8,8 +8,8 @@ import pytest
 
 from redfix_tui.config import Config
 from redfix_tui.node import CommandResult, NodeError
-from redfix_tui.node_state import RerunState
-from redfix_tui.runs import RunControl, command_problem, parse_state
+from redfix_tui.runs.control import RunControl, command_problem
+from redfix_tui.runs.state import RerunState, parse_state
 
 SUITE = '<testsuite name="s" tests="3" failures="{f}" errors="0" skipped="0">'
 

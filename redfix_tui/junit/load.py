@@ -17,7 +17,7 @@ from typing import IO, Any
 from lxml import etree
 
 from ..node_json import NodeJSONError, load_object
-from ..run_results import check_results
+from ..runs.results import check_results
 from .builder import ANY_NS_TAGS, Builder, pytest_test_id
 from .model import UNKNOWN_STAGE, Case, JUnitFile, Run, split_junit_name
 from .results import ERR, OUT, OUTPUT_HEAD, OUTPUT_TAIL, cap_output, local
@@ -109,7 +109,7 @@ def parse_results(data: bytes) -> tuple[dict[str, Any] | None, str | None]:
     ``(data, note)`` when something in it had the wrong type and was dropped.
 
     Size, depth and number checks are :func:`redfix_tui.node_json.load_object`'s; the returned
-    copy's fields have the types of schema 2 (see :func:`redfix_tui.run_results.check_results`).
+    copy's fields have the types of schema 2 (see :func:`redfix_tui.runs.results.check_results`).
     """
     try:
         value, notes = load_object(data, "results.json", limit=RESULTS_MAX)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from ..run_results import STAGES
+from ..runs.model import STAGES
 from .case import Case, Outcome, PassedRow, made_cases, parse_time
 from .status import BAD, STATUS_RANK, Counts, Status
 
@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 STAGE_ORDER = STAGES
-"""The canonical order of the harness stages (:data:`redfix_tui.run_results.STAGES`, the one
+"""The canonical order of the harness stages (:data:`redfix_tui.runs.model.STAGES`, the one
 definition); other stages follow alphabetically."""
 
 UNKNOWN_STAGE = "unknown"

@@ -26,7 +26,7 @@ from typing import Literal
 from redfix_tui.logs.ansi import strip
 from redfix_tui.logs.search import search_spool
 from redfix_tui.logs.spool import LogSpool
-from redfix_tui.run_results import STAGES
+from redfix_tui.runs.model import STAGES
 
 Kind = Literal["failure", "passed", "banner"]
 

@@ -32,7 +32,7 @@ from ..config import ConfigError
 from ..evidence import Evidence
 from ..node import DOWN_KINDS, NodeError
 from ..recipes import RecipeStatus
-from ..runs import NodeStatus, RerunState
+from ..runs.state import NodeStatus, RerunState
 from ..session import Session
 from ..tracker import CLASSIFICATIONS, Tracker, TrackerError
 from ..widgets.choice_dialog import ChoiceDialog
@@ -46,7 +46,7 @@ from ..widgets.status_bar import NodeStatusBar
 from .rerun_control import RerunControl
 
 if TYPE_CHECKING:  # imported when first opened (start-up stays light)
-    from ..rerun_book import RerunBook
+    from ..runs.book import RerunBook
     from ..widgets.journal_editor import JournalEditor
     from ..widgets.journal_entries import JournalEntriesPanel
     from ..widgets.junit_view import JUnitView

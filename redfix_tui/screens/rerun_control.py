@@ -16,8 +16,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ..node import NodeError
-from ..rerun_book import RerunBook
-from ..runs import NodeStatus, RerunRefused, RerunState
+from ..runs.book import RerunBook
+from ..runs.state import NodeStatus, RerunRefused, RerunState
 from ..shellcmd import UnsafeValue, validate_recipe
 from ..widgets.recipe_board import Progress
 from ..widgets.rerun_dialogs import CancelConfirm, RerunConfirm

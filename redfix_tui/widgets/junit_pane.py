@@ -21,8 +21,9 @@ from textual.containers import Vertical
 from textual.message import Message
 
 from ..node import NodeError
-from ..recipes import RecipeStatus, RunSummary
-from ..run_results import is_isolation_run
+from ..recipes import RecipeStatus
+from ..runs.model import RunSummary
+from ..runs.results import is_isolation_run
 
 if TYPE_CHECKING:
     from ..junit.remote import RemoteRun

@@ -15,7 +15,8 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from ..evidence import RecipeEvidence
-from ..recipes import STAGES, RecipeStatus, RunSummary, age_text
+from ..recipes import RecipeStatus, age_text
+from ..runs.model import STAGES, RunSummary
 from ..safe_text import clean, plain
 from ..tracker import SHORT, TrackerEntry
 

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from ..runs import NodeStatus
+from ..runs.state import NodeStatus
 from ..safe_text import clean
 
 STATE_STYLES = {

@@ -13,12 +13,16 @@ import re
 import shlex
 from datetime import UTC, datetime, timedelta
 
-from .board_read import Request, board_reader
-from .config import Config
+from ..board_read import Request, board_reader
+from ..config import Config
+from ..node import CommandResult, NodeError
+from ..node_api import Node
+from ..shellcmd import fill_path, render, validate_recipe, validate_tag
 from .ledger import archive_base, shell_dir
-from .node import CommandResult, NodeError
-from .node_api import Node
-from .node_state import (
+from .model import STAGES
+from .progress import STAGE_BANNER, RunOutcome, RunProgress, parse_progress
+from .results import read_results
+from .state import (
     NodeStatus,
     Process,
     RerunRefused,
@@ -28,33 +32,6 @@ from .node_state import (
     parse_state,
     parse_sweep_next,
 )
-from .recipes import STAGES, read_results
-from .run_progress import (
-    STAGE_BANNER,
-    RunOutcome,
-    RunProgress,
-    parse_progress,
-    verdict_from_suites,
-)
-from .shellcmd import fill_path, render, validate_recipe, validate_tag
-
-__all__ = [
-    "NodeStatus",
-    "Process",
-    "RerunRefused",
-    "RerunState",
-    "RunControl",
-    "RunOutcome",
-    "RunProgress",
-    "command_problem",
-    "parse_disk_free",
-    "parse_in_flight",
-    "parse_progress",
-    "parse_state",
-    "parse_sweep_next",
-    "stacks_clean",
-    "verdict_from_suites",
-]
 
 
 class RunControl:

@@ -15,14 +15,14 @@ import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .config import ARCHIVE_TAIL, Config
-from .ledger_grades import FailingSince, Grade, LedgerRun, failing_since, grades
-from .node import NodeError
-from .node_api import Node
-from .node_json import MAX_BYTES, NodeJSONError, load_object, printable
-from .node_read import BUDGET, NodeFile, listing_command, listing_files, parse_listing
-from .run_results import is_isolation_run, parse_canonical, parse_ts, read_results, recipe_of
-from .shellcmd import RECIPE_RE, TAG_RE
+from ..config import ARCHIVE_TAIL, Config
+from ..node import NodeError
+from ..node_api import Node
+from ..node_json import MAX_BYTES, NodeJSONError, load_object, printable
+from ..node_read import BUDGET, NodeFile, listing_command, listing_files, parse_listing
+from ..shellcmd import RECIPE_RE, TAG_RE
+from .grades import FailingSince, Grade, LedgerRun, failing_since, grades
+from .results import is_isolation_run, parse_canonical, parse_ts, read_results, recipe_of
 
 LEDGER_FILES = 20000
 """The most files of each source one ledger read lists (newest first)."""

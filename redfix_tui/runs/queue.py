@@ -21,11 +21,11 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from .config import Config
-from .node_api import Node
-from .node_state import RerunRefused, RerunState, parse_state
-from .runs import RunControl
-from .shellcmd import render, validate_recipe, validate_tag
+from ..config import Config
+from ..node_api import Node
+from ..shellcmd import render, validate_recipe, validate_tag
+from .control import RunControl
+from .state import RerunRefused, RerunState, parse_state
 
 ITEM_RE = re.compile(r"^([0-9]{20})-([a-z0-9][a-z0-9._-]{0,62})\.sh$")
 """A queued run's script name: its sequence number and recipe."""

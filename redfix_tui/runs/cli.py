@@ -1,7 +1,7 @@
 """``redfix-tui runs`` and ``redfix-tui rerun``: the run ledger and queued reruns from the shell.
 
 ``runs RECIPE [--json]`` prints a recipe's ledger (0; 2 on a usage or node error).
-``rerun RECIPE... [--tag T] [--wait]`` queues reruns on the node (see :mod:`.rerun_queue`);
+``rerun RECIPE... [--tag T] [--wait]`` queues reruns on the node (see :mod:`.queue`);
 with ``--wait`` it follows them to the end, printing stage progress: 0 when every run passed,
 1 when any failed (or was removed from the queue), 2 on a usage or node error.
 ``rerun --cancel RECIPE...`` removes queued runs, never the one in flight.
@@ -16,16 +16,16 @@ import sys
 import time
 from typing import Any
 
-from .config import Config
+from ..config import Config
+from ..node import NodeError
+from ..recipes import RecipeSource
+from ..shellcmd import UnsafeValue, validate_recipe
+from .grades import LedgerRun
 from .ledger import Ledger, RecipeLedger
-from .ledger_grades import LedgerRun
-from .node import NodeError
-from .node_state import RerunRefused, RerunState
-from .recipes import RecipeSource
-from .rerun_queue import QueuedRun, RerunQueue
-from .run_progress import VERDICT_MARKS
-from .run_results import STAGES
-from .shellcmd import UnsafeValue, validate_recipe
+from .model import STAGES
+from .progress import VERDICT_MARKS
+from .queue import QueuedRun, RerunQueue
+from .state import RerunRefused, RerunState
 
 
 class CliError(Exception):
@@ -35,11 +35,11 @@ class CliError(Exception):
 def open_node(config: Config, host: str | None, local: bool, node_name: str | None) -> Any:
     """The node to talk to: SSH (``[node]``, ``--node``, ``--host``) or this machine."""
     settings = config.node_config(node_name) if node_name else config.node
-    from .local_node import LocalNode, is_local
+    from ..local_node import LocalNode, is_local
 
     if local or is_local(host or settings.host):
         return LocalNode(settings, label=node_name)
-    from .node import NodeConnection
+    from ..node import NodeConnection
 
     return NodeConnection(settings, host_override=host, label=node_name)
 

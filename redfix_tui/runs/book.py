@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from .node import NodeError
-from .node_state import NodeStatus, RerunState
-from .recipes import RunSummary
-from .run_progress import RunOutcome
-from .tracker import Tracker, TrackerError
+from ..node import NodeError
+from ..tracker import Tracker, TrackerError
+from .model import RunSummary
+from .progress import RunOutcome
+from .state import NodeStatus, RerunState
 
 MISSES_BEFORE_GONE = 2
 """Refreshes in a row that must find the followed run neither running nor finished before it
@@ -28,7 +28,7 @@ counts as ended anyway (its session leader died without writing its exit status)
 
 
 class RunSource(Protocol):
-    """What the book needs of :class:`~redfix_tui.runs.RunControl`."""
+    """What the book needs of :class:`~redfix_tui.runs.control.RunControl`."""
 
     async def outcome(self, state: RerunState) -> RunOutcome:
         """The verdicts of a finished run."""

@@ -1,7 +1,7 @@
 """A rerun's progress and outcome: its current stage from the log's banners, verdicts from JUnit.
 
-Parsers of what :class:`~redfix_tui.runs.RunControl` reads from the node while a rerun is in flight
-and after it ends.
+Parsers of what :class:`~redfix_tui.runs.control.RunControl` reads from the node while a rerun
+is in flight and after it ends.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .node_state import RerunState
-from .recipes import STAGES
+from .model import STAGES
+from .state import RerunState
 
 STAGE_BANNER = re.compile(r"==== stage: ([A-Za-z0-9_-]+) ====")
 """The harness's stage banner (the log line that opens a stage), ANSI removed."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .run_results import STAGES
+from .model import STAGES
 
 RED = frozenset({"failed", "error"})
 EVIDENCE = frozenset({"passed", "failed", "error"})

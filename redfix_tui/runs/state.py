@@ -1,7 +1,7 @@
 """The node's state as the console sees it: what is in flight, our reruns, disk, the sweep timer.
 
 Plain data and the parsers of the node's command output (``pgrep -af``, ``df``, systemd's next
-elapse time, the rerun state files); :class:`~redfix_tui.runs.RunControl` runs the commands.
+elapse time, the rerun state files); :class:`~redfix_tui.runs.control.RunControl` runs the commands.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from .node_json import load_object
-from .shellcmd import validate_recipe
+from ..node_json import load_object
+from ..shellcmd import validate_recipe
 
 _PID_LINE = re.compile(r"^\s*(\d+)\s+(.*)$")
 STATE_MAX = 1024 * 1024

@@ -8,15 +8,12 @@ type is dropped and named in a one-line problem, and what is right is kept.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .node_json import MAX_BYTES, NodeJSONError, finite_number, load_object, printable, wrong_type
-from .shellcmd import RECIPE_RE
-
-STAGES = ("install", "upgrade", "backup", "restore", "custom")
-"""The harness's stage order."""
+from ..node_json import MAX_BYTES, NodeJSONError, finite_number, load_object, printable, wrong_type
+from ..shellcmd import RECIPE_RE
+from .model import Canonical, RunSummary, normalise_status
 
 
 def is_isolation_run(run_id: str, manual_run_id: str) -> bool:
@@ -28,28 +25,6 @@ def is_isolation_run(run_id: str, manual_run_id: str) -> bool:
 MAX_MS = 10**12
 """A test duration above this many milliseconds (about 31 years) is not believed."""
 _RECIPE_KEY = re.compile(r'"recipe"\s*:\s*"([a-z0-9][a-z0-9._-]{0,62})"')
-
-_STATUS_WORDS = {
-    "pass": "passed",
-    "passed": "passed",
-    "ok": "passed",
-    "success": "passed",
-    "green": "passed",
-    "fail": "failed",
-    "failed": "failed",
-    "failure": "failed",
-    "red": "failed",
-    "error": "error",
-    "errored": "error",
-    "skip": "skipped",
-    "skipped": "skipped",
-    "running": "running",
-}
-
-
-def normalise_status(value: Any) -> str:
-    """Map a stage/test status word to passed/failed/error/skipped/running/unknown."""
-    return _STATUS_WORDS.get(str(value).strip().lower(), "unknown")
 
 
 def parse_ts(value: str) -> datetime | None:
@@ -65,42 +40,6 @@ def parse_ts(value: str) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Canonical:
-    """A recipe's canonical state: the last version that went green cold on latest."""
-
-    version: str
-    commit: str = ""
-    status: str = ""
-    ts: datetime | None = None
-
-
-@dataclass
-class RunSummary:
-    """One run's results.json, reduced to what the board and the JUnit view need."""
-
-    run_id: str
-    recipe: str
-    version: str = ""
-    finished: datetime | None = None
-    stages: dict[str, str] = field(default_factory=dict)
-    """Stage name → normalised status, in the order results.json lists them."""
-    stage_ms: dict[str, int] = field(default_factory=dict)
-    """Stage name → total duration in milliseconds (sum of its tests)."""
-    flags: dict[str, Any] = field(default_factory=dict)
-    path: str = ""
-    problems: list[str] = field(default_factory=list)
-    """What in its results.json was wrong (and ignored), each as one line."""
-
-    @property
-    def verdict(self) -> str:
-        """failed if any stage failed or errored, passed if all passed, else unknown."""
-        values = set(self.stages.values())
-        if values & {"failed", "error"}:
-            return "failed"
-        return "passed" if values and values <= {"passed", "skipped"} else "unknown"
 
 
 def first_problem(problems: list[str]) -> str:
