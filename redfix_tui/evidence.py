@@ -186,16 +186,12 @@ class RerunRecord(Protocol):
         """The node's clock at the start (it names the archive directory)."""
         ...
 
-    @property
-    def exit_status(self) -> int | None:
-        """The exit status, once ended (the wrapper archives before it writes it)."""
-        ...
-
 
 def archive_dir(archive: str, state: RerunRecord) -> str:
-    """Where the rerun wrapper archived ``state``'s run, from ``[paths] archive`` (a template
-    ending in ``/{recipe}/{start}``); "" while the run is going or when unknown."""
-    if state.exit_status is None or state.start_epoch is None or not archive.endswith(ARCHIVE_TAIL):
+    """Where the rerun wrapper archives ``state``'s run when it ends, from ``[paths] archive``
+    (a template ending in ``/{recipe}/{start}``); "" when unknown. For a run still going it is
+    where the copy will be: reading it back falls back to the log while it is not there."""
+    if state.start_epoch is None or not archive.endswith(ARCHIVE_TAIL):
         return ""
     stamp = datetime.fromtimestamp(state.start_epoch, UTC).strftime(ARCHIVE_STAMP)
     return f"{archive.rstrip('/')[: -len(ARCHIVE_TAIL)]}/{state.recipe}/{stamp}"
@@ -210,7 +206,7 @@ def in_run(
     archive: str,
 ) -> Evidence:
     """``evidence`` with the run it belongs to: a log that is a recipe's rerun log gets the
-    run id, the rerun's start time and (once archived) the archived copy of the log; a JUnit
+    run id, the rerun's start time and the archived copy of the log (made when it ends); a JUnit
     file of the isolation run (``run_id``) gets the rerun's start time and its archived copy.
     ``node`` fills an empty node label; ``archive`` is the ``[paths] archive`` template."""
     states = list(reruns)

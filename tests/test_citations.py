@@ -3,7 +3,7 @@ stay inside their field; a Markdown reader ignores them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from markdown_it import MarkdownIt
@@ -143,7 +143,13 @@ def test_log_evidence_learns_its_run_and_the_archived_copy() -> None:
     assert other == bare  # not a rerun log: as it was
     running = in_run(bare, node="x", reruns=[RUNNING], run_id="manual", archive=TEMPLATE)
     assert isinstance(running, LogEvidence)
-    assert (running.run, running.started, running.archive) == ("manual", RUNNING.started, "")
+    # Still going: the copy the wrapper will make when it ends (read back falls back to the log).
+    assert (running.run, running.started) == ("manual", RUNNING.started)
+    assert running.archive == f"{BASE}/gitea/20260618T000500Z/log"
+    unknown = replace(RUNNING, start_epoch=None)
+    assert in_run(bare, node="x", reruns=[unknown], run_id="manual", archive=TEMPLATE) == replace(
+        bare, run="manual", started=RUNNING.started
+    )
     ended = in_run(bare, node="x", reruns=[ENDED], run_id="manual", archive=TEMPLATE)
     assert isinstance(ended, LogEvidence)
     assert ended.archive == f"{BASE}/gitea/20260618T000500Z/log"

@@ -160,3 +160,25 @@ async def test_fetch_prefers_the_archived_copy_over_ssh(node, tmp_path: Path) ->
     log.unlink()
     with pytest.raises(ExcerptError, match="cannot read the cited lines"):
         await fetch_cited(node, cited)
+
+
+def test_a_local_file_is_cited_by_its_absolute_path_and_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from redfix_tui.logs.excerpt import read_local
+
+    monkeypatch.chdir(tmp_path)
+    Path("run.log").write_bytes(FILE)
+    spool = LogSpool.open_file("run.log")
+    try:
+        evidence = log_evidence(spool, "", "run.log", 2, 3, ["", ""])
+    finally:
+        spool.close()
+    citation = evidence.citation()
+    assert citation is not None and citation.path == str(tmp_path / "run.log")
+    assert read_local(citation).matches
+    Path("run.log").write_bytes(FILE.replace(b"line 2", b"LINE 2"))
+    assert not read_local(citation).matches
+    Path("run.log").unlink()
+    with pytest.raises(ExcerptError, match="cannot read"):
+        read_local(citation)

@@ -111,6 +111,22 @@ async def fetch_cited(node: Node, citation: Citation) -> Fetched:
     )
 
 
+def read_local(citation: Citation) -> Fetched:
+    """The cited bytes of a file on this machine (evidence from ``local:PATH``: no node)."""
+    if citation.byte_range is None:
+        raise ExcerptError(f"the reference to {citation.where} has no byte range to read back")
+    start, end = citation.byte_range
+    if end - start > MAX_EXCERPT:
+        raise ExcerptError(f"not a byte range the console reads back: {start}-{end}")
+    try:
+        with open(citation.path, "rb") as handle:
+            handle.seek(start)
+            data = handle.read(end - start)
+    except OSError as error:
+        raise ExcerptError(f"cannot read {citation.path}: {error.strerror or error}") from None
+    return Fetched(citation.path, data, hashlib.sha256(data).hexdigest() == citation.sha256)
+
+
 def excerpt_title(citation: Citation, matches: bool) -> str:
     """The marker line above an excerpt read back: what it is, and whether it changed."""
     state = CHANGED.upper() if not matches else "unchanged since cited"

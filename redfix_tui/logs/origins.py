@@ -168,7 +168,11 @@ def log_evidence(
     spool: LogSpool, host: str, path: str, first: int, last: int, lines: list[str]
 ) -> LogEvidence:
     """Evidence of spool lines ``first``…``last`` (1-based, as shown): with their byte range,
-    file line numbers and sha256 when the spool knows where they are in the file."""
+    file line numbers and sha256 when the spool knows where they are in the file. A local file
+    read in place (no ``host``) is named by its absolute path, so the reference can be opened
+    again from anywhere."""
+    if not host and not spool.is_temporary:
+        path = str(spool.path.resolve())
     cited = cite_lines(spool, first - 1, last - 1)
     if cited is None:
         return LogEvidence(host, path, first, last, tuple(lines), lines_known=False)

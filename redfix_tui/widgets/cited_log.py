@@ -13,7 +13,13 @@ from __future__ import annotations
 import weakref
 
 from redfix_tui.journal.citations import Citation
-from redfix_tui.logs.excerpt import CHANGED, ExcerptError, excerpt_spool, fetch_cited
+from redfix_tui.logs.excerpt import (
+    CHANGED,
+    ExcerptError,
+    excerpt_spool,
+    fetch_cited,
+    read_local,
+)
 from redfix_tui.logs.origins import locate
 from redfix_tui.logs.spool import LogSpool
 from redfix_tui.node import NodeError
@@ -71,7 +77,7 @@ async def open_citation(pane: LogPane, node: Node, citation: Citation) -> bool:
             pane.notify(f"cited {citation.span} of {citation.where}", timeout=3, markup=False)
             return True
     try:
-        fetched = await fetch_cited(node, citation)
+        fetched = await fetch_cited(node, citation) if citation.node else read_local(citation)
     except (ExcerptError, NodeError) as error:
         message = getattr(error, "message", None) or str(error)
         pane.notify(
