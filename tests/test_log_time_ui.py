@@ -11,6 +11,7 @@ from textual.app import App, ComposeResult
 
 from redfix_tui.logs.clock import ArrivalTimes
 from redfix_tui.logs.spool import LogSpool
+from redfix_tui.node import NodeConnection
 from redfix_tui.widgets.log_pane import LogPane
 from redfix_tui.widgets.log_view import TIME_GUTTER, LogView
 from tests.pilot_helpers import until
@@ -236,3 +237,32 @@ async def test_s_saves_the_log_and_the_filtered_view(tmp_path: Path) -> None:
         assert await worker.wait() == 0
         await pilot.pause()
         assert any("cannot save the log" in n.message for n in app._notifications)
+
+
+async def test_title_says_since_when_the_tail_reconnects(demo, tmp_path: Path) -> None:
+    served, config = demo
+    node = NodeConnection(config.node)
+    await node.connect()
+    log = tmp_path / "followed.log"
+    log.write_text("one\ntwo\n")
+    app = TimeApp(LogSpool())
+    try:
+        async with app.run_test(size=(100, 20)) as pilot:
+            pane = app.query_one(LogPane)
+            clock = FakeClock()
+            tail = pane.follow_remote(node, str(log))
+            tail.spool.arrivals.clock = clock
+            view = pane.log_view
+
+            def title() -> str:
+                return Text.from_markup(str(view.border_title)).plain
+
+            await until(pilot, lambda: view.spool is not None and view.spool.line_count == 2)
+            await until(pilot, lambda: title().endswith(" · live · last byte 0 s ago"))
+            clock.now = T0 + 95  # 23:41:35
+            await served.server.drop_connections()
+            await until(pilot, lambda: "reconnecting since 23:41Z" in title())
+            assert title().startswith("log · followed.log · ")
+    finally:
+        await node.close()
+        app.spool.close()

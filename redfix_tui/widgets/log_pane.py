@@ -94,14 +94,17 @@ class LogPane(Vertical):
         self.watch_failures = False
         """Post :class:`FailureAppeared` for failure lines arriving in a followed log."""
         self._trouble_since: float | None = None
-        self._failures_seen: int | None = None
+        self._version_seen = -1
+        self.failures_seen: int | None = None
+        """Failure lines of the followed log seen by the last scan (None: not scanned yet; the
+        first scan of a log sets what counts as new)."""
 
     class FailureAppeared(Message):
         """A failure line arrived in the followed log (with ``watch_failures`` on)."""
 
         def __init__(self, where: str, line: str) -> None:
             self.where = where
-            """``host:path`` of the log."""
+            """What the log is, short (the title: ``gitea · rerun log · redfix-gitea.log``)."""
             self.line = line
             """The failure line, escapes stripped (node text: untrusted)."""
             super().__init__()
@@ -137,7 +140,7 @@ class LogPane(Vertical):
         """Attach ``spool`` to the view; title it and put its full path in the detail line."""
         self.log_view.host = host
         self.log_view.attach(spool, label)
-        self._failures_seen = None
+        self.failures_seen = None
         self._trouble_since = None
         self.freshness = ""
         self.title_text = title or label
@@ -170,7 +173,13 @@ class LogPane(Vertical):
         if text != self.freshness:
             self.freshness = text
             self.show_title()
-        if self.watch_failures and status == CONNECTED:
+        quiet, self._version_seen = spool.version == self._version_seen, spool.version
+        if (
+            self.watch_failures
+            and status == CONNECTED
+            and (quiet or self.failures_seen is not None)
+        ):
+            # The first scan waits for a tick without new bytes: the catch-up is not news.
             self._failure_worker(spool)
 
     @work(thread=True, group="log-failures", exclusive=True, name="log-failures")
@@ -179,11 +188,11 @@ class LogPane(Vertical):
         markers = self.log_view.finder.markers
         markers.extend(spool)
         count = len(markers.failures)
-        seen, self._failures_seen = self._failures_seen, count
+        seen, self.failures_seen = self.failures_seen, count
         if seen is None or count <= seen or spool is not self.log_view.spool:
             return
         line = strip_escapes(spool.read_line(markers.failures[count - 1], limit=400))
-        self.post_message(self.FailureAppeared(self.source_text, line))
+        self.post_message(self.FailureAppeared(self.title_text, line))
 
     def attach(
         self, spool: LogSpool, source_label: str, *, host: str = "", recipe: str = ""
