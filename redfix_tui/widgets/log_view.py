@@ -159,7 +159,7 @@ class LogView(ScrollView, can_focus=True):
         Binding("v", "mark", "Select", id="log.mark"),
         Binding("t", "toggle_times", "Times", id="log.time"),
         Binding("m", "mark_line", "Mark line", id="log.mark_line"),
-        Binding("apostrophe", "next_mark", "Next mark", id="log.next_mark"),
+        Binding("apostrophe", "next_mark", "Next mark", show=False, id="log.next_mark"),
         Binding("s", "save", "Save", id="log.save"),
         Binding("escape", "clear", "Clear", id="log.clear"),
         Binding("y", "copy", "Copy", id="log.copy"),
