@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .status import BAD, Status
+from ..runs.model import BAD, Status
 
 
 @dataclass(slots=True)

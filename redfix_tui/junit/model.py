@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from ..runs.model import STAGES
+from ..runs.model import BAD, STAGES, Status
 from .case import Case, Outcome, PassedRow, made_cases, parse_time
-from .status import BAD, STATUS_RANK, Counts, Status
+from .status import STATUS_RANK, Counts
 
 __all__ = [
     "BAD",

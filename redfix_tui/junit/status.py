@@ -1,24 +1,15 @@
-"""Test statuses and their counts (no Textual): what a case ended as, and how many of each.
+"""Test case counts (no Textual): how many cases ended in each status, and their sort order.
 
-Part of the JUnit model; :mod:`redfix_tui.junit.model` re-exports these names.
+:class:`~redfix_tui.runs.model.Status` (the one status vocabulary, shared with stage verdicts)
+and ``BAD`` live in :mod:`redfix_tui.runs.model`; :mod:`redfix_tui.junit.model` re-exports them
+with these names for the JUnit code.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-
-class Status(StrEnum):
-    """The outcome of one test case."""
-
-    PASSED = "passed"
-    FAILED = "failed"
-    ERROR = "error"
-    SKIPPED = "skipped"
-    XFAIL = "xfail"
-    FLAKY = "flaky"
-
+from ..runs.model import Status
 
 STATUS_RANK = {
     Status.FAILED: 0,
@@ -29,9 +20,6 @@ STATUS_RANK = {
     Status.PASSED: 5,
 }
 """Sort key: failures and errors first, passes last."""
-
-BAD = frozenset({Status.FAILED, Status.ERROR})
-"""Statuses that make a run red."""
 
 
 @dataclass(slots=True)

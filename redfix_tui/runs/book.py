@@ -18,7 +18,7 @@ from typing import Literal, Protocol
 
 from ..node import NodeError
 from ..tracker import Tracker, TrackerError
-from .model import RunSummary
+from .model import BAD, RunSummary
 from .progress import RunOutcome
 from .state import NodeStatus, RerunState
 
@@ -67,7 +67,7 @@ class WrapUp:
         """error for a terminated run, warning for a failed stage or a problem, else information."""
         if self.state.terminated:
             return "error"
-        failed = any(v in ("failed", "error") for v in self.outcome.stages.values())
+        failed = any(v in BAD for v in self.outcome.stages.values())
         return "warning" if failed or self.problems else "information"
 
     def message(self) -> str:

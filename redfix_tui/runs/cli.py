@@ -22,7 +22,7 @@ from ..recipes import RecipeSource
 from ..shellcmd import UnsafeValue, validate_recipe
 from .grades import LedgerRun
 from .ledger import Ledger, RecipeLedger
-from .model import STAGES
+from .model import GOOD, STAGES
 from .progress import VERDICT_MARKS
 from .queue import QueuedRun, RerunQueue
 from .state import RerunRefused, RerunState
@@ -121,7 +121,7 @@ POLL_SECONDS = 1.0
 
 def _passed(run: LedgerRun | None, state: RerunState) -> bool:
     verdicts = set(run.stages.values()) if run is not None else set()
-    return state.exit_status == 0 and bool(verdicts) and verdicts <= {"passed", "skipped"}
+    return state.exit_status == 0 and bool(verdicts) and verdicts <= GOOD
 
 
 async def _follow(config: Config, node: Any, queued: list[QueuedRun], poll: float) -> int:

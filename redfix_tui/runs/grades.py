@@ -20,10 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .model import STAGES
-
-RED = frozenset({"failed", "error"})
-EVIDENCE = frozenset({"passed", "failed", "error"})
+from .model import BAD, STAGES, VERDICTS, Status
 
 
 @dataclass
@@ -50,12 +47,12 @@ class LedgerRun:
     @property
     def red(self) -> bool:
         """True when a stage failed or errored, or the run exited non-zero."""
-        return bool(set(self.stages.values()) & RED) or bool(self.exit_status)
+        return bool(set(self.stages.values()) & BAD) or bool(self.exit_status)
 
     @property
     def green(self) -> bool:
         """True when the run has stage verdicts, none red, and did not exit non-zero."""
-        return bool(set(self.stages.values()) & EVIDENCE) and not self.red
+        return bool(set(self.stages.values()) & VERDICTS) and not self.red
 
     def to_json(self) -> dict[str, Any]:
         """The run as the ``runs --json`` output lists it (the issue's keys, exactly)."""
@@ -65,7 +62,7 @@ class LedgerRun:
             "tag": self.tag,
             "finished": _iso(self.finished),
             "exit_status": self.exit_status,
-            "stages": {s: v for s, v in self.stages.items() if v != "unknown"},
+            "stages": {s: v for s, v in self.stages.items() if v is not Status.UNKNOWN},
         }
 
 
@@ -87,7 +84,7 @@ class Grade:
     @property
     def failed(self) -> int:
         """How many attempts failed."""
-        return sum(1 for _, verdict in self.attempts if verdict in RED)
+        return sum(1 for _, verdict in self.attempts if verdict in BAD)
 
     @property
     def text(self) -> str:
@@ -117,11 +114,11 @@ def grade_stage(runs: list[LedgerRun], stage: str, tag: str) -> Grade | None:
     attempts = [
         (run, run.stages[stage])
         for run in runs
-        if run.tag == tag and run.stages.get(stage) in EVIDENCE
+        if run.tag == tag and run.stages.get(stage) in VERDICTS
     ]
     if not attempts:
         return None
-    failed = [run for run, verdict in attempts if verdict in RED]
+    failed = [run for run, verdict in attempts if verdict in BAD]
     if not failed:
         return Grade(stage, "passing", tag, attempts)
     if len(failed) < len(attempts):
@@ -211,7 +208,7 @@ def failing_since(runs: list[LedgerRun], stage: str = "") -> FailingSince | None
         if not stage:
             return True if run.red else False if run.green else None
         verdict = run.stages.get(stage)
-        return None if verdict not in EVIDENCE else verdict in RED
+        return None if verdict not in VERDICTS else verdict in BAD
 
     first_red: LedgerRun | None = None
     for run in runs:  # newest first

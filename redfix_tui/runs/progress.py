@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .model import STAGES
+from .model import STAGES, Status
 from .state import RerunState
 
 STAGE_BANNER = re.compile(r"==== stage: ([A-Za-z0-9_-]+) ====")
@@ -25,7 +25,7 @@ def junit_stage(file_name: str) -> str:
     return file_name.split("__", 1)[0].removesuffix(".xml")
 
 
-def verdict_from_suites(tags: list[str]) -> str:
+def verdict_from_suites(tags: list[str]) -> Status:
     """A stage verdict from its JUnit ``<testsuite …>`` opening tags (failed/error/passed)."""
     failures = errors = tests = skipped = 0
     for tag in tags:
@@ -36,14 +36,14 @@ def verdict_from_suites(tags: list[str]) -> str:
             tests += int(attrs.get("tests", 0))
             skipped += int(attrs.get("skipped", 0))
         except ValueError:
-            return "unknown"
+            return Status.UNKNOWN
     if not tags:
-        return "unknown"
+        return Status.UNKNOWN
     if failures:
-        return "failed"
+        return Status.FAILED
     if errors:
-        return "error"
-    return "skipped" if tests and skipped >= tests else "passed"
+        return Status.ERROR
+    return Status.SKIPPED if tests and skipped >= tests else Status.PASSED
 
 
 @dataclass
@@ -56,7 +56,7 @@ class RunProgress:
     """Seconds since the stage began (since the previous stage's JUnit file, or the start)."""
     run_elapsed_s: int = 0
     done: dict[str, str] = field(default_factory=dict)
-    """Stage → verdict, for stages whose JUnit file this run wrote."""
+    """Stage → verdict (a :class:`~.model.Status`), for stages whose JUnit file this run wrote."""
 
 
 def parse_progress(
@@ -113,7 +113,7 @@ class RunOutcome:
 
     state: RerunState
     stages: dict[str, str] = field(default_factory=dict)
-    """Stage → verdict, in harness order."""
+    """Stage → verdict (a :class:`~.model.Status`), in harness order."""
     source: str = ""
     """``results.json``, ``junit`` or ``""`` (nothing readable)."""
     teardown_clean: bool | None = None
@@ -135,5 +135,11 @@ class RunOutcome:
         return " ".join(parts)
 
 
-VERDICT_MARKS = {"passed": "✔", "failed": "✘", "error": "!", "skipped": "⊘", "unknown": "?"}
+VERDICT_MARKS: dict[str, str] = {
+    Status.PASSED: "✔",
+    Status.FAILED: "✘",
+    Status.ERROR: "!",
+    Status.SKIPPED: "⊘",
+    Status.UNKNOWN: "?",
+}
 """Stage verdict marks for text (tracker result, notifications)."""
