@@ -170,3 +170,42 @@ async def test_a_rerun_log_cites_its_run_and_reopens_from_the_archive(demo, tmp_
         assert selected_text(view) == cited_lines
         pane = app.screen.query_one(LogPane)
         assert "changed since cited" not in pane.title_text
+
+
+async def test_at_80x24_the_journal_steps_aside_for_the_cited_lines(demo, tmp_path: Path) -> None:
+    """Where the journal covers the log (stacked layout), o closes the (saved) editor and
+    shows the lines; the entry was written by hand from the reference format alone."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    from redfix_tui.evidence import LogEvidence
+    from redfix_tui.journal.store import JournalStore
+
+    _served, config = demo
+    remote = tmp_path / "restore.log"
+    data = ("\n".join(LINES) + "\n").encode()
+    remote.write_bytes(data)
+    start = data.index(b"030 ")
+    end = data.index(b"\n", data.index(b"031 "))
+    app = new_app(config, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        node = app.screen.session.node.host_label
+        evidence = LogEvidence(
+            node,
+            str(remote),
+            30,
+            31,
+            (LINES[29], LINES[30]),
+            byte_range=(start, end),
+            sha256=hashlib.sha256(data[start:end]).hexdigest(),
+        )
+        JournalStore(tmp_path / "JOURNAL-redfix.md", "redfix").append(
+            "two lines", evidence.to_markdown(), when=datetime(2026, 6, 18, 0, 41, tzinfo=UTC)
+        )
+        view = view_of(app)
+        await open_entries_and_press_o(app, pilot)
+        await until(pilot, lambda: view.selection is not None and view.source_label == str(remote))
+        assert selected_text(view) == LINES[29:31]
+        await until(pilot, lambda: not app.screen.query(JournalEditor))
+        assert view.region.width >= 76

@@ -78,10 +78,15 @@ async def open_citation(pane: LogPane, node: Node, citation: Citation) -> bool:
             return True
     try:
         fetched = await fetch_cited(node, citation) if citation.node else read_local(citation)
-    except (ExcerptError, NodeError) as error:
-        message = getattr(error, "message", None) or str(error)
+    except ExcerptError as error:
         pane.notify(
-            f"{message} (the file is gone or unreadable)",
+            f"{error} (the file is gone or unreadable)", severity="error", timeout=10, markup=False
+        )
+        return False
+    except NodeError as error:
+        pane.notify(
+            f"cannot read the cited lines now: {error.message} (open them again once the node "
+            "is back)",
             severity="error",
             timeout=10,
             markup=False,
@@ -93,6 +98,7 @@ async def open_citation(pane: LogPane, node: Node, citation: Citation) -> bool:
     if previous is not None and previous is not spool:
         previous.close()
     _SHOWN[pane] = spool
+    weakref.finalize(pane, spool.close)  # the pane owns nothing it is shown: close with it
     pane.title_text = f"{pane.title_text} · cited {citation.span}"
     if not fetched.matches:
         pane.title_text += f" · {CHANGED}"
