@@ -63,6 +63,7 @@ HOSTILE = [
     "/tmp/%41%0a percent and spaces.log",
     "/tmp/back\\slash\"quote'.log",
     "/tmp/ünïcode ✘ `tick`.log",
+    "/tmp/\x1b]52;c;ZXZpbA==\x07osc\x1b[2J\x9b31m.log",
 ]
 
 
@@ -76,6 +77,7 @@ def test_hostile_values_cannot_break_out(path: str) -> None:
     assert reference.count("<!--") == 1 and reference.count("-->") == 1
     assert reference.endswith(" -->")
     assert all(c.isprintable() for c in reference)
+    assert "\x1b" not in markdown and "\x07" not in markdown and "\x9b" not in markdown
     found = parse_citations(markdown)
     assert len(found) == 1
     # Values come back as written, control characters made visible (never obeyed).

@@ -133,8 +133,18 @@ def test_excerpt_command_under_home_and_refusals() -> None:
 
 
 async def test_fetch_prefers_the_archived_copy_over_ssh(node, tmp_path: Path) -> None:
-    """Over the in-process SSH server: the archive holds the cited bytes, the log was
-    overwritten by the next rerun; without the archive, the log is read and is changed."""
+    """Over the in-process SSH server."""
+    await fetch_archive_then_log(node, tmp_path)
+
+
+async def test_fetch_prefers_the_archived_copy_over_openssh(sshd_node, tmp_path: Path) -> None:
+    """Over OpenSSH's sshd."""
+    await fetch_archive_then_log(sshd_node, tmp_path)
+
+
+async def fetch_archive_then_log(node, tmp_path: Path) -> None:
+    """The archive holds the cited bytes, the log was overwritten by the next rerun; without
+    the archive, the log is read and is changed; without either, one line says so."""
     log = tmp_path / "redfix-gitea.log"
     archive = tmp_path / "archive" / "log"
     archive.parent.mkdir()
