@@ -65,13 +65,6 @@ class FileOrigins:
             first_line = 1
         self.segments.append(Segment(spool_offset, file_offset, length, first_line))
 
-    def segment_at(self, spool_start: int, spool_end: int) -> Segment | None:
-        """The segment holding spool bytes ``spool_start…spool_end`` whole, if any."""
-        for segment in reversed(self.segments):
-            if segment.spool_start <= spool_start and spool_end <= segment.spool_end:
-                return segment
-        return None
-
 
 _ORIGINS: weakref.WeakKeyDictionary[LogSpool, FileOrigins] = weakref.WeakKeyDictionary()
 
