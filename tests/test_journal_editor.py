@@ -517,6 +517,11 @@ async def test_o_on_an_entry_opens_its_cited_lines_or_asks_which(
             await pilot.press("ctrl+s")
             await _settle(app, pilot)
         entries.focus()
+        await pilot.pause()
+        # The preview (Markdown) shows the evidence, never the reference comment.
+        shown = app.export_screenshot()
+        assert "Evidence" in shown
+        assert "redfix-evidence" not in shown
         entries.highlighted = entries.option_count - 2
         await pilot.press("o")
         await pilot.pause()
