@@ -4,6 +4,7 @@ back with a quoted command."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import subprocess
 from pathlib import Path
@@ -192,3 +193,47 @@ def test_a_local_file_is_cited_by_its_absolute_path_and_read_back(
     Path("run.log").unlink()
     with pytest.raises(ExcerptError, match="cannot read"):
         read_local(citation)
+
+
+async def test_a_real_tail_records_file_offsets_from_its_start_offset_and_after_a_rotation(
+    node, tmp_path: Path
+) -> None:
+    """Through RemoteTail over SSH: started mid-file, then the file replaced (mv + create):
+    cited lines are the file's bytes, with line numbers only where the file's start was seen."""
+    import asyncio
+    import os
+    import time
+
+    from redfix_tui.logs.tail import Backoff, RemoteTail
+
+    log = tmp_path / "redfix-gitea.log"
+    log.write_bytes(FILE)
+    spool = LogSpool()
+    tail = RemoteTail(node, str(log), spool, offset=offset_of(5), backoff=Backoff(0.2, 0.2))
+    task = asyncio.create_task(tail.run())
+
+    async def wait(check) -> None:
+        deadline = time.monotonic() + 30
+        while not check():
+            assert time.monotonic() < deadline, "condition not met within 30s"
+            await asyncio.sleep(0.05)
+
+    try:
+        await wait(lambda: spool.complete_lines == 6)  # file lines 5..10
+        first = log_evidence(spool, "n", str(log), 2, 3, ["", ""])
+        assert first.byte_range == (offset_of(6), offset_of(8) - 1)
+        assert not first.lines_known
+        assert first.sha256 == hashlib.sha256(FILE[offset_of(6) : offset_of(8) - 1]).hexdigest()
+        new = b"fresh 1\nfresh 2\nfresh 3\n"
+        (tmp_path / "new.log").write_bytes(new)
+        os.replace(tmp_path / "new.log", log)
+        await wait(lambda: spool.complete_lines == 6 + 1 + 3)  # a marker, the new file
+        again = log_evidence(spool, "n", str(log), 9, 10, ["", ""])
+        assert again.lines_known and (again.first_line, again.last_line) == (2, 3)
+        assert again.byte_range == (8, len(new) - 1)
+        assert log_evidence(spool, "n", str(log), 6, 8, ["", "", ""]).byte_range is None
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        spool.close()
