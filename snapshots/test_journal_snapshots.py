@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.app import App, ComposeResult
 from textual.widgets import Footer
 
+from redfix_tui.app import styles_dir
 from redfix_tui.evidence import LogEvidence
 from redfix_tui.widgets.journal_editor import JournalEditor
 
@@ -17,6 +18,8 @@ FIXED_NOW = datetime(2026, 6, 18, 1, 2, 30, tzinfo=UTC)
 
 class EditorSnapshotApp(App[None]):
     """The editor alone, as the main screen would dock it, with a footer for its bindings."""
+
+    CSS_PATH = [styles_dir() / "app.tcss"]  # the console's stylesheet (scrollbars)
 
     def __init__(self, journal: Path, state_dir: Path) -> None:
         super().__init__()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
+from redfix_tui.app import styles_dir
 from redfix_tui.junit import load_run_from_bytes
 from redfix_tui.widgets.junit_view import JUnitView
 from tests.junit_samples import FIXTURE_RESULTS, fixture_files
@@ -11,6 +12,8 @@ from tests.junit_samples import FIXTURE_RESULTS, fixture_files
 
 class JUnitSnapApp(App):
     """JUnitView on a fixed run (install green, upgrade red, backup half-written, restore)."""
+
+    CSS_PATH = [styles_dir() / "app.tcss"]  # the console's stylesheet (scrollbars)
 
     def compose(self) -> ComposeResult:
         yield JUnitView()

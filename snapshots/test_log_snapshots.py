@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
+from redfix_tui.app import styles_dir
 from redfix_tui.logs.clock import ArrivalTimes
 from redfix_tui.logs.spool import LogSpool
 from redfix_tui.widgets.log_pane import LogPane
@@ -31,6 +32,8 @@ CONTENT = b"".join(
 
 class SnapApp(App):
     """A log pane on fixed content, rate hidden (it depends on time)."""
+
+    CSS_PATH = [styles_dir() / "app.tcss"]  # the console's stylesheet (scrollbars)
 
     def __init__(self) -> None:
         super().__init__()

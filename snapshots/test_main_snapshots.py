@@ -1,6 +1,6 @@
 """Snapshots of the whole main screen: board, a real rerun log, JUnit, the journal beside the log.
 
-Fixed data (the board's, from ``test_board_snapshots``) and a log and JUnit run taken from the
+Fixed data (the board's, from ``tests/fixed_console.py``) and a log and JUnit run taken from the
 demo node's past mattermost-lts rerun, with the demo's temporary root stripped from paths, so
 nothing depends on time, ports or temp directories.
 """
@@ -11,13 +11,13 @@ import re
 from pathlib import Path
 
 import pytest
-from test_board_snapshots import app, inject
 
 from redfix_tui.demo.tree import build_demo_node
 from redfix_tui.junit.load import load_run_from_bytes
 from redfix_tui.logs.spool import LogSpool
 from redfix_tui.widgets.log_pane import LogPane
 from redfix_tui.widgets.log_view import LogView
+from tests.fixed_console import app, inject
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +63,13 @@ def test_main_screen_80x24(snap_compare, demo_root: Path) -> None:
         await show_log(pilot, demo_root)
 
     assert snap_compare(app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_main_screen_160x50(snap_compare, demo_root: Path) -> None:
+    async def run_before(pilot) -> None:
+        await show_log(pilot, demo_root)
+
+    assert snap_compare(app(), terminal_size=(160, 50), run_before=run_before)
 
 
 def test_main_screen_200x50(snap_compare, demo_root: Path) -> None:

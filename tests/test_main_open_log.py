@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from redfix_tui.widgets.log_pane import LogPane
 from redfix_tui.widgets.log_view import LogView
 from redfix_tui.widgets.open_log import OpenLogDialog, parse_target
 from tests.pilot_helpers import loaded, new_app, until
@@ -28,6 +29,15 @@ async def test_open_remote_and_local_logs(demo, tmp_path: Path) -> None:
         await loaded(pilot)
         main = app.screen
         view = main.query_one(LogView)
+        pane = main.query_one(LogPane)
+
+        def detail() -> str:
+            return str(pane.query_one("#log-source").render())
+
+        def title() -> str:
+            shown = str(view.border_title)
+            assert shown.startswith(pane.title_text)  # then how live it is
+            return pane.title_text
 
         async def open_(text: str) -> None:
             await pilot.press("o")
@@ -41,9 +51,15 @@ async def test_open_remote_and_local_logs(demo, tmp_path: Path) -> None:
         await open_(str(remote))
         await until(pilot, lambda: view.spool is not None and view.spool.line_count == 2)
         assert view.spool.read_line(1) == "from the node 2"
+        # The title says what the log is, short; the detail line under it where, in full.
+        assert title() == "log · remote.log"
+        assert detail() == f"{main.session.node.host_label}:{remote}"
         await open_(f"local:{local}")
         await until(pilot, lambda: view.spool is not None and view.spool.line_count == 1)
         assert view.spool.read_line(0) == "on this machine"
+        assert title() == "local file · local.log" and detail() == str(local)
         await pilot.press("O")  # back to the selected recipe's rerun log
         await until(pilot, lambda: view.spool is not None and view.spool.line_count > 100)
         assert "mattermost-lts" in view.source_label
+        assert title() == "mattermost-lts · rerun log · redfix-mattermost-lts.log"
+        assert detail() == f"{main.session.node.host_label}:{view.source_label}"

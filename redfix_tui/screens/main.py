@@ -34,6 +34,7 @@ from ..node import DOWN_KINDS, NodeError
 from ..recipes import RecipeStatus
 from ..runs.state import NodeStatus, RerunState
 from ..session import Session
+from ..shellcmd import UnsafeValue
 from ..tracker import CLASSIFICATIONS, Tracker, TrackerError
 from ..widgets.choice_dialog import ChoiceDialog
 from ..widgets.junit_pane import JUnitPane
@@ -52,9 +53,11 @@ if TYPE_CHECKING:  # imported when first opened (start-up stays light)
     from ..widgets.junit_view import JUnitView
 
 NARROW = 120
-"""Below this many columns the journal editor takes the whole body when open."""
-WIDE_BOARD = 160
-"""From this many columns on, the board shows canonical, age and classification in full."""
+"""Below this many columns the board stacks above the log (``-stacked``: the log gets the whole
+width) and the journal editor takes the whole body when open; from this on the board sits left."""
+LOG_ROOM = 110
+"""Beside the board, the log keeps at least this many columns: the board shows canonical, age and
+classification in full only when they fit in what is left."""
 HUGE = 200
 """From this many columns on, the board stays visible beside an open journal."""
 BUSY_REFRESH_SECONDS = 2.0
@@ -172,15 +175,18 @@ class MainScreen(Screen):
             self.schedule_refresh(busy=False)
 
     def on_resize(self) -> None:
-        """Switch the board between compact and wide layouts."""
+        """Stack or place side by side, and give the board its room."""
         self._fit(self.size.width)
 
     def _fit(self, width: int | None = None) -> None:
-        """Lay out for ``width`` columns (and for whether the journal is open)."""
+        """Lay out for ``width`` columns (and for whether the journal is open): below NARROW the
+        board stacks above the log and may take the whole width, else it sits left and leaves
+        the log LOG_ROOM columns; beside the journal it stays compact."""
         width = self.size.width if width is None else width
+        stacked = width < NARROW
         journal = self.has_class("-journal-open")
-        self.board.compact = width < WIDE_BOARD or journal
-        self.set_class(width < NARROW, "-narrow")
+        self.board.room = 0 if journal else width if stacked else width - LOG_ROOM
+        self.set_class(stacked, "-stacked")
         self.set_class(width >= HUGE, "-huge")
 
     # -- node -------------------------------------------------------------------------------
@@ -468,7 +474,22 @@ class MainScreen(Screen):
         if path == self._following and not again:
             return
         self._following = path
-        self.query_one(LogPane).follow_remote(self.session.node, path)
+        recipe = self._rerun_log_recipe(path)
+        self.query_one(LogPane).follow_remote(self.session.node, path, recipe=recipe)
+
+    def _rerun_log_recipe(self, path: str) -> str:
+        """The recipe whose rerun log ``path`` is, by the configured template ("" if none)."""
+        template = self.session.config.paths.rerun_log
+        before, placeholder, after = template.partition("{recipe}")
+        if not placeholder or len(path) <= len(before) + len(after):
+            return ""
+        if not (path.startswith(before) and path.endswith(after)):
+            return ""
+        recipe = path[len(before) : len(path) - len(after)]
+        try:
+            return recipe if self.session.runs.log_path(recipe) == path else ""
+        except UnsafeValue:  # not a recipe name: some other file
+            return ""
 
     def show_log(self) -> None:
         """Bring the log pane forward and give it the keyboard."""

@@ -75,7 +75,7 @@ class JournalEditor(Widget):
     JournalEditor #je-status { height: 1; padding: 0 1; color: $text-muted; }
     JournalEditor.-error #je-status { color: $error; }
     JournalEditor #je-side { height: 9; }
-    JournalEditor.-short #je-side { height: 6; }
+    JournalEditor.-short #je-side { height: 5; }
     JournalEditor.-wide #je-side { height: 1fr; width: 2fr; }
     """
 

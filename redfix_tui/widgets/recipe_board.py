@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -29,6 +30,15 @@ GLYPHS = {
     "unknown": ("·", "dim"),
 }
 """Stage verdict glyphs: each reads without colour too."""
+
+COMPACT_COLUMNS = (" Recipe", "Sweep", "Iso", "Class")
+"""The compact board's column labels (their keys are the lower-cased words)."""
+WIDE_COLUMNS = (" Recipe", "Canonical", "Age", "Sweep", "Iso", "Classification")
+"""The wide board's column labels."""
+GAP = 1
+"""Blank cells after each column (the table's cell padding is 0)."""
+CHROME = 3
+"""Cells around the columns: the border (2) and the vertical scrollbar (1)."""
 
 
 TEARDOWN_LEFT = "⚑"
@@ -110,7 +120,11 @@ class RecipeBoard(DataTable):
     ]
 
     compact: reactive[bool] = reactive(True)
-    """Narrow layout: recipe, sweep, isolation and a short classification only."""
+    """Narrow layout: recipe, sweep, isolation and a short classification only (chosen from
+    :attr:`room`)."""
+    room: reactive[int] = reactive(0)
+    """Cells the board may take across: it shows its wide columns when they fit, else the
+    compact ones (0: always compact)."""
     red_only: reactive[bool] = reactive(False)
     """Show only recipes whose last sweep or isolation run failed."""
     sort_key: reactive[str] = reactive("name")
@@ -144,38 +158,44 @@ class RecipeBoard(DataTable):
         self._announced: str | None = None
         self.node_label = ""
         """The node the rows come from, shown in the title when several are configured."""
+        self._widths: list[int] = []
+        """The widths of the columns shown (rebuilt when the content needs others)."""
+        # No cell padding: each column is as wide as its widest cell plus GAP (the latest tag is
+        # in the detail line over the log).
+        self.cell_padding = 0
 
     def on_mount(self) -> None:
-        """Lay out the columns for the current width."""
-        self._build_columns()
+        """Lay out the columns for the room given."""
+        self._relayout()
 
-    def _build_columns(self) -> None:
-        keep = self.selected.name if self.selected else None
-        self.clear(columns=True)
-        # No cell padding: the widths leave the gaps, so the compact board's four columns fit the
-        # 36 cells inside a 38-wide board. The wide board sizes itself to its columns (the latest
-        # tag is in the detail line over the log).
-        self.cell_padding = 0
-        if self.compact:
-            spec = [(" Recipe", 16), ("Sweep", 6), ("Iso", 7), ("Class", 6)]
+    def column_widths(self, compact: bool) -> list[int]:
+        """Each column's width for the recipes held: its widest cell or label, plus GAP."""
+        labels = COMPACT_COLUMNS if compact else WIDE_COLUMNS
+        widths = [cell_len(label) for label in labels]
+        for status in self.statuses.values():
+            for index, cell in enumerate(self._cells(status, compact)):
+                widths[index] = max(widths[index], cell.cell_len)
+        return [width + GAP for width in widths]
+
+    def needed_width(self, compact: bool) -> int:
+        """Cells across the board needs to show every column in full."""
+        return sum(self.column_widths(compact)) + CHROME
+
+    def _relayout(self) -> None:
+        """Show the wide columns when they fit in :attr:`room`, else the compact ones."""
+        compact = self.room <= 0 or self.needed_width(compact=False) > self.room
+        if compact == self.compact:
+            self._fill()
         else:
-            spec = [
-                (" Recipe", 16),
-                ("Canonical", 22),
-                ("Age", 5),
-                ("Sweep", 6),
-                ("Iso", 7),
-                ("Classification", 20),
-            ]
-        self.styles.width = None if self.compact else sum(w for _, w in spec) + 3
-        for label, width in spec:
-            self.add_column(label, width=width, key=label.strip().lower())
-        self._fill(keep)
+            self.compact = compact  # watch_compact fills the board
+
+    def watch_room(self) -> None:
+        """Choose the columns for the new room."""
+        self._relayout()
 
     def watch_compact(self) -> None:
         """Rebuild the columns when the layout changes."""
-        if self.is_mounted:
-            self._build_columns()
+        self._fill()
 
     def watch_red_only(self) -> None:
         """Refilter."""
@@ -211,7 +231,7 @@ class RecipeBoard(DataTable):
         """Replace the rows with fresh statuses, keeping the cursor on the same recipe."""
         self.statuses = {s.name: s for s in statuses}
         self.tracker = tracker
-        self._fill()
+        self._relayout()
 
     def reset(self, node_label: str) -> None:
         """Empty the board for another node (the next highlighted recipe is announced anew)."""
@@ -225,7 +245,7 @@ class RecipeBoard(DataTable):
         if progress == self.progress:
             return
         self.progress = progress
-        self._fill()
+        self._relayout()
 
     def set_teardown(self, recipe: str, clean: bool | None) -> None:
         """Flag (or clear) a stack left behind by ``recipe``'s last rerun."""
@@ -233,7 +253,7 @@ class RecipeBoard(DataTable):
             self.teardown.pop(recipe, None)
         else:
             self.teardown[recipe] = clean
-        self._fill()
+        self._relayout()
 
     def isolation_stages(self, status: RecipeStatus) -> dict[str, str]:
         """The last isolation verdicts: the node's results.json, else the tracker's record."""
@@ -271,7 +291,7 @@ class RecipeBoard(DataTable):
         verdicts |= set(self.isolation_stages(status).values())
         return bool(verdicts & {"failed", "error"})
 
-    def _cells(self, status: RecipeStatus) -> list[object]:
+    def _cells(self, status: RecipeStatus, compact: bool) -> list[Text]:
         entry = self.tracker.get(status.name)
         classification = entry.classification if entry else "unknown"
         progress = self.progress.get(status.name)
@@ -285,7 +305,7 @@ class RecipeBoard(DataTable):
         name.stylize("bold" if progress else "")
         if status.problems:
             name.append(" ⚠", style="yellow")
-        if self.compact:
+        if compact:
             last = Text(progress.short(), style="bold cyan") if progress else None
             short = plain(SHORT.get(classification, "?"))
             return [name, stage_glyphs(status.sweep), iso, last or short]
@@ -300,12 +320,20 @@ class RecipeBoard(DataTable):
         ]
 
     def _fill(self, keep: str | None = None) -> None:
-        if not self.is_mounted or not self.columns:
+        if not self.is_mounted:
             return
         current = keep or (self.selected.name if self.selected else None)
-        self.clear()
+        widths = self.column_widths(self.compact)
+        if widths != self._widths:  # another layout, or content that needs other widths
+            self.clear(columns=True)
+            labels = COMPACT_COLUMNS if self.compact else WIDE_COLUMNS
+            for label, width in zip(labels, widths, strict=True):
+                self.add_column(label, width=width, key=label.strip().lower())
+            self._widths = widths
+        else:
+            self.clear()
         for status in self._visible():
-            self.add_row(*self._cells(status), key=status.name)
+            self.add_row(*self._cells(status, self.compact), key=status.name)
         if current is not None:
             with contextlib.suppress(RowDoesNotExist):  # the row was filtered out
                 self.move_cursor(row=self.get_row_index(current))
