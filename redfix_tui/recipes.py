@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -200,8 +200,7 @@ class RecipeSource:
         for name, run in archived.items():
             # The Iso column: the newest archived isolation run; the shared manual directory
             # while it holds this recipe's run of the same time (the same run) or a newer one.
-            summary = RunSummary(run.run_id, name, run.tag, run.finished, dict(run.stages))
-            summary.path = run.path
+            summary = replace(run, problems=[])  # its problems go to the recipe's
             current = statuses[name].isolation
             if current is None or _newer(summary, current):
                 statuses[name].isolation = summary
@@ -263,6 +262,7 @@ class RecipeSource:
             return
         isolation = is_isolation_run(run_id, paths.manual_run_id)
         slot = "isolation" if isolation else "sweep"
+        summary.kind = slot  # the same for every read of this file (the run id decides)
         current: RunSummary | None = getattr(status, slot)
         if current is None or _newer(summary, current):
             setattr(status, slot, summary)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from redfix_tui.runs.grades import LedgerRun, failing_since, grade_stage, grades
+from redfix_tui.runs.grades import failing_since, grade_stage, grades
+from redfix_tui.runs.model import RunSummary
 
 T0 = datetime(2026, 6, 10, 3, 20, tzinfo=UTC)
 OK = {"install": "passed", "upgrade": "passed", "backup": "passed", "restore": "passed"}
 
 
-def run(n: int, kind: str, tag: str, canonical: str = "", **stages: str) -> LedgerRun:
+def run(n: int, kind: str, tag: str, canonical: str = "", **stages: str) -> RunSummary:
     """Run number ``n`` (higher is newer) with OK stages overridden by ``stages``."""
-    return LedgerRun(
+    return RunSummary(
         f"{kind}-{n}",
-        kind,
         "r",
+        kind=kind,
         tag=tag,
         canonical=canonical,
         finished=T0 + timedelta(days=n),
@@ -23,7 +24,7 @@ def run(n: int, kind: str, tag: str, canonical: str = "", **stages: str) -> Ledg
     )
 
 
-def newest_first(*runs: LedgerRun) -> list[LedgerRun]:
+def newest_first(*runs: RunSummary) -> list[RunSummary]:
     return sorted(runs, key=lambda r: r.finished, reverse=True)
 
 
@@ -107,9 +108,9 @@ def test_failing_since_names_what_changed() -> None:
 
 
 def test_failing_since_skips_runs_without_verdicts_and_counts_a_bad_exit() -> None:
-    empty = LedgerRun("isolation-9", "isolation", "r", tag="1", exit_status=1)
+    empty = RunSummary("isolation-9", "r", kind="isolation", tag="1", exit_status=1)
     assert empty.red and not empty.green
-    unknown = LedgerRun("isolation-8", "isolation", "r", tag="1")
+    unknown = RunSummary("isolation-8", "r", kind="isolation", tag="1")
     history = [unknown, empty, run(2, "sweep", "1")]
     since = failing_since(history)
     assert since.run is empty and since.last_green.run_id == "sweep-2"

@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from redfix_tui.runs.grades import LedgerRun
 from redfix_tui.runs.ledger import RecipeLedger
+from redfix_tui.runs.model import RunSummary
 from redfix_tui.tracker import Tracker
 
 RED = {"install": "passed", "restore": "failed"}
 
 
-def run(run_id: str, kind: str, day: int, stages: dict[str, str], exit_status=None) -> LedgerRun:
-    return LedgerRun(
+def run(run_id: str, kind: str, day: int, stages: dict[str, str], exit_status=None) -> RunSummary:
+    return RunSummary(
         run_id,
-        kind,
         "mattermost-lts",
+        kind=kind,
         tag="2.1.9+10.11.15",
         finished=datetime(2026, 6, day, 23, 43, tzinfo=UTC),
         exit_status=exit_status,

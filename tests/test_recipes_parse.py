@@ -102,7 +102,7 @@ def test_each_bad_field_is_named(stages: list, kept: dict, problem: str) -> None
 def test_other_bad_fields() -> None:
     data = results(recipe="Bad Name", version=3, flags=[1], finished={"t": 1})
     summary, problem = read_results("r", "", json.dumps(data))
-    assert summary is not None and summary.recipe == "" and summary.version == ""
+    assert summary is not None and summary.recipe == "" and summary.tag == ""
     assert summary.flags == {} and summary.finished is None
     assert problem == "results.json: version is an integer (3), expected a string (+3 more)"
     assert len(summary.problems) == 4

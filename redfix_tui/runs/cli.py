@@ -20,9 +20,8 @@ from ..config import Config
 from ..node import NodeError
 from ..recipes import RecipeSource
 from ..shellcmd import UnsafeValue, validate_recipe
-from .grades import LedgerRun
 from .ledger import Ledger, RecipeLedger
-from .model import GOOD, STAGES
+from .model import GOOD, STAGES, RunSummary
 from .progress import VERDICT_MARKS
 from .queue import QueuedRun, RerunQueue
 from .state import RerunRefused, RerunState
@@ -119,7 +118,7 @@ POLL_SECONDS = 1.0
 """How often ``rerun --wait`` looks at the node."""
 
 
-def _passed(run: LedgerRun | None, state: RerunState) -> bool:
+def _passed(run: RunSummary | None, state: RerunState) -> bool:
     verdicts = set(run.stages.values()) if run is not None else set()
     return state.exit_status == 0 and bool(verdicts) and verdicts <= GOOD
 

@@ -1,6 +1,6 @@
 """Answers from a recipe's ledger: evidence-graded verdicts per stage, and "failing since".
 
-Pure functions over :class:`LedgerRun` lists (newest first), so they are tested on fixtures.
+Pure functions over :class:`RunSummary` lists (newest first), so they are tested on fixtures.
 
 A stage's grade is computed over the runs on one tag (the newest run's), counting only runs
 that reached a verdict for the stage (passed, failed or error; skipped and unknown are no
@@ -16,58 +16,10 @@ evidence):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
-from .model import BAD, STAGES, VERDICTS, Status
-
-
-@dataclass
-class LedgerRun:
-    """One run of one recipe: a sweep run from runs_root, or an archived isolation run."""
-
-    run_id: str
-    kind: str
-    """``sweep`` or ``isolation``."""
-    recipe: str
-    tag: str = ""
-    canonical: str = ""
-    """The canonical version at the time ("" when not known)."""
-    finished: datetime | None = None
-    exit_status: int | None = None
-    stages: dict[str, str] = field(default_factory=dict)
-    """Stage → passed / failed / error / skipped (as results.json or the JUnit files say)."""
-    user: str = ""
-    """Who started it (isolation runs)."""
-    path: str = ""
-    """Its directory on the node."""
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def red(self) -> bool:
-        """True when a stage failed or errored, or the run exited non-zero."""
-        return bool(set(self.stages.values()) & BAD) or bool(self.exit_status)
-
-    @property
-    def green(self) -> bool:
-        """True when the run has stage verdicts, none red, and did not exit non-zero."""
-        return bool(set(self.stages.values()) & VERDICTS) and not self.red
-
-    def to_json(self) -> dict[str, Any]:
-        """The run as the ``runs --json`` output lists it (the issue's keys, exactly)."""
-        return {
-            "run_id": self.run_id,
-            "kind": self.kind,
-            "tag": self.tag,
-            "finished": _iso(self.finished),
-            "exit_status": self.exit_status,
-            "stages": {s: v for s, v in self.stages.items() if v is not Status.UNKNOWN},
-        }
-
-
-def _iso(when: datetime | None) -> str | None:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when is not None else None
+from .model import BAD, STAGES, VERDICTS, RunSummary, iso_time
 
 
 @dataclass
@@ -77,7 +29,7 @@ class Grade:
     stage: str
     grade: str
     tag: str
-    attempts: list[tuple[LedgerRun, str]]
+    attempts: list[tuple[RunSummary, str]]
     """(run, the stage's verdict in it), newest first."""
     note: str = ""
 
@@ -101,7 +53,7 @@ class Grade:
                     "run_id": run.run_id,
                     "kind": run.kind,
                     "tag": run.tag,
-                    "finished": _iso(run.finished),
+                    "finished": iso_time(run.finished),
                     "verdict": verdict,
                 }
                 for run, verdict in self.attempts
@@ -109,7 +61,7 @@ class Grade:
         }
 
 
-def grade_stage(runs: list[LedgerRun], stage: str, tag: str) -> Grade | None:
+def grade_stage(runs: list[RunSummary], stage: str, tag: str) -> Grade | None:
     """Grade ``stage`` over ``runs`` on ``tag`` (None when no run there has a verdict for it)."""
     attempts = [
         (run, run.stages[stage])
@@ -132,7 +84,7 @@ def grade_stage(runs: list[LedgerRun], stage: str, tag: str) -> Grade | None:
     return Grade(stage, "deterministic", tag, attempts)
 
 
-def grades(runs: list[LedgerRun]) -> dict[str, Grade]:
+def grades(runs: list[RunSummary]) -> dict[str, Grade]:
     """Every stage's grade over the runs on the newest run's tag (stages in harness order)."""
     tag = next((run.tag for run in runs if run.tag), "")
     names = [s for s in STAGES if any(s in run.stages for run in runs)]
@@ -145,8 +97,8 @@ def grades(runs: list[LedgerRun]) -> dict[str, Grade]:
 class FailingSince:
     """The first red run after the last green one, and what changed there."""
 
-    run: LedgerRun
-    last_green: LedgerRun | None
+    run: RunSummary
+    last_green: RunSummary | None
     stage: str = ""
     """The stage this is about ("" for the whole recipe)."""
 
@@ -184,7 +136,7 @@ class FailingSince:
         return {
             "run_id": self.run.run_id,
             "kind": self.run.kind,
-            "finished": _iso(self.run.finished),
+            "finished": iso_time(self.run.finished),
             "tag": self.run.tag,
             "canonical": self.run.canonical or None,
             "last_green": None
@@ -192,7 +144,7 @@ class FailingSince:
             else {
                 "run_id": green.run_id,
                 "kind": green.kind,
-                "finished": _iso(green.finished),
+                "finished": iso_time(green.finished),
                 "tag": green.tag,
                 "canonical": green.canonical or None,
             },
@@ -200,17 +152,17 @@ class FailingSince:
         }
 
 
-def failing_since(runs: list[LedgerRun], stage: str = "") -> FailingSince | None:
+def failing_since(runs: list[RunSummary], stage: str = "") -> FailingSince | None:
     """The first red run after the newest green one (None when the newest run is green or
     there is no red run). ``stage`` narrows red/green to that stage's verdict."""
 
-    def red(run: LedgerRun) -> bool | None:
+    def red(run: RunSummary) -> bool | None:
         if not stage:
             return True if run.red else False if run.green else None
         verdict = run.stages.get(stage)
         return None if verdict not in VERDICTS else verdict in BAD
 
-    first_red: LedgerRun | None = None
+    first_red: RunSummary | None = None
     for run in runs:  # newest first
         state = red(run)
         if state is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from ..config import ARCHIVE_TAIL, Config
@@ -21,7 +21,8 @@ from ..node_api import Node
 from ..node_json import MAX_BYTES, NodeJSONError, load_object, printable
 from ..node_read import BUDGET, NodeFile, listing_command, listing_files, parse_listing
 from ..shellcmd import RECIPE_RE, TAG_RE
-from .grades import FailingSince, Grade, LedgerRun, failing_since, grades
+from .grades import FailingSince, Grade, failing_since, grades
+from .model import RunSummary
 from .results import is_isolation_run, parse_canonical, parse_ts, read_results, recipe_of
 
 LEDGER_FILES = 20000
@@ -79,7 +80,7 @@ class RecipeLedger:
     """One recipe's runs (newest first) and the answers drawn from them."""
 
     recipe: str
-    runs: list[LedgerRun] = field(default_factory=list)
+    runs: list[RunSummary] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -93,7 +94,7 @@ class RecipeLedger:
         return failing_since(self.runs)
 
     @property
-    def newest_isolation(self) -> LedgerRun | None:
+    def newest_isolation(self) -> RunSummary | None:
         """The newest archived isolation run."""
         return next((run for run in self.runs if run.kind == "isolation"), None)
 
@@ -116,10 +117,10 @@ def _epoch(value: object) -> datetime | None:
 
 def _archived(
     recipe: str, stamp: str, files: dict[str, NodeFile], where: str
-) -> tuple[LedgerRun, list[str]]:
+) -> tuple[RunSummary, list[str]]:
     """One archived isolation run from its run.json, results.json and canonical.json."""
     problems: list[str] = []
-    run = LedgerRun(stamp, "isolation", recipe, path=where)
+    run = RunSummary(stamp, recipe, kind="isolation", path=where)
     state_file = files.get("run.json")
     if state_file is not None and state_file.data is not None:
         try:
@@ -143,8 +144,8 @@ def _archived(
         if problem:
             problems.append(problem)
         if summary is not None and summary.recipe in (recipe, ""):
-            run.stages = dict(summary.stages)
-            run.tag = run.tag or summary.version
+            run.stages, run.stage_ms = dict(summary.stages), dict(summary.stage_ms)
+            run.tag = run.tag or summary.tag
             run.finished = run.finished or summary.finished
     canonical = files.get("canonical.json")
     if canonical is not None and canonical.data is not None:
@@ -198,15 +199,7 @@ def parse_ledger(
             target.problems.append(problem)
         if summary is not None:
             target.runs.append(
-                LedgerRun(
-                    run_id,
-                    "sweep",
-                    target.recipe,
-                    tag=summary.version,
-                    finished=summary.finished,
-                    stages=dict(summary.stages),
-                    path=where,
-                )
+                replace(summary, run_id=run_id, recipe=target.recipe, kind="sweep", problems=[])
             )
     archive_files, problem = parse_listing(second)
     base = archive_base(config)
@@ -297,7 +290,7 @@ def newest_isolation_command(config: Config) -> str:
 
 def newest_isolation_runs(
     data: bytes, config: Config, recipes: list[str], *, cut: bool = False
-) -> tuple[dict[str, LedgerRun], list[str]]:
+) -> tuple[dict[str, RunSummary], list[str]]:
     """Parse :func:`newest_isolation_command`'s output: ``(newest run by recipe, problems)``."""
     base = archive_base(config)
     files, problem = listing_files(base, "archived run", data, cut=cut)
@@ -307,7 +300,7 @@ def newest_isolation_runs(
         parts = file.path.split("/")
         if len(parts) == 3 and parts[0] in recipes:
             grouped.setdefault((parts[0], parts[1]), {})[parts[2]] = file
-    found: dict[str, LedgerRun] = {}
+    found: dict[str, RunSummary] = {}
     for (recipe, stamp), group in grouped.items():
         run, notes = _archived(recipe, stamp, group, f"{base}/{recipe}/{stamp}")
         run.problems = [printable(n) for n in notes]

@@ -77,27 +77,70 @@ class Canonical:
 
 @dataclass
 class RunSummary:
-    """One run's results.json, reduced to what the board and the JUnit view need."""
+    """One run of one recipe: the one record of a run in the console.
+
+    What its results.json says (stage verdicts and durations, the tag it tested, when it
+    finished) and, where the reader knows it, how it ran: its kind, the harness's exit status,
+    the canonical version of the time and who started it (an archived isolation run's run.json).
+    The board holds the last sweep and isolation run of each recipe, the run ledger every run
+    (newest first); the grades, the tracker and ``runs --json`` read the same records.
+    """
 
     run_id: str
     recipe: str
-    version: str = ""
+    tag: str = ""
+    """The recipe version the run tested (results.json's ``version``, run.json's ``tag``)."""
     finished: datetime | None = None
     stages: dict[str, str] = field(default_factory=dict)
     """Stage name → its :class:`Status`, in the order results.json lists them (typed ``str``,
     which a Status is, so views may take any stage map of plain words)."""
+    kind: str = ""
+    """``sweep`` or ``isolation`` ("" when the reader could not tell)."""
+    exit_status: int | None = None
+    """The harness's exit status (archived isolation runs; None when not known)."""
+    canonical: str = ""
+    """The canonical version at the time ("" when not known)."""
+    user: str = ""
+    """Who started it (archived isolation runs)."""
     stage_ms: dict[str, int] = field(default_factory=dict)
     """Stage name → total duration in milliseconds (sum of its tests)."""
     flags: dict[str, Any] = field(default_factory=dict)
     path: str = ""
+    """Its directory on the node."""
     problems: list[str] = field(default_factory=list)
-    """What in its results.json was wrong (and ignored), each as one line."""
+    """What in its files was wrong (and ignored), each as one line."""
 
     @property
     def verdict(self) -> Status:
         """FAILED if any stage failed or errored, PASSED if all passed (or were skipped), else
-        UNKNOWN."""
+        UNKNOWN (the stages alone; see :attr:`red` for the exit status too)."""
         values = set(self.stages.values())
         if values & BAD:
             return Status.FAILED
         return Status.PASSED if values and values <= GOOD else Status.UNKNOWN
+
+    @property
+    def red(self) -> bool:
+        """True when a stage failed or errored, or the run exited non-zero."""
+        return bool(set(self.stages.values()) & BAD) or bool(self.exit_status)
+
+    @property
+    def green(self) -> bool:
+        """True when the run has stage verdicts, none red, and did not exit non-zero."""
+        return bool(set(self.stages.values()) & VERDICTS) and not self.red
+
+    def to_json(self) -> dict[str, Any]:
+        """The run as ``runs --json`` lists it: run_id, kind, tag, finished, exit_status, stages."""
+        return {
+            "run_id": self.run_id,
+            "kind": self.kind,
+            "tag": self.tag,
+            "finished": iso_time(self.finished),
+            "exit_status": self.exit_status,
+            "stages": {s: v for s, v in self.stages.items() if v != Status.UNKNOWN},
+        }
+
+
+def iso_time(when: datetime | None) -> str | None:
+    """``2026-06-17T03:19:00Z`` for JSON output (None stays None)."""
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when is not None else None

@@ -140,7 +140,7 @@ def parse_results(
     summary = RunSummary(
         run_id=clean["run_id"] or run_id,
         recipe=clean["recipe"],
-        version=clean["version"],
+        tag=clean["version"],
         finished=parse_ts(clean["finished"]),
         flags=clean["flags"],
         path=path,
