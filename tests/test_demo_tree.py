@@ -388,3 +388,55 @@ def test_committed_fixtures_match_a_fresh_pytest_run(tmp_path: Path) -> None:
         assert console.read_text().count("PASSED") == xml.with_suffix(".out").read_text().count(
             "PASSED"
         )
+
+
+async def test_demo_history_answers_the_first_questions(node: DemoNode) -> None:
+    """The demo's ledger: four nights of sweeps per recipe, mattermost-lts's rerun archived (it
+    fails restore alone too: deterministic), discourse's upgrade a flake, keycloak's backup
+    failing on one attempt, each recipe failing since a night with what changed there."""
+    from redfix_tui.local_node import LocalNode
+    from redfix_tui.runs.ledger import Ledger
+
+    config = config_from_dict(node.config_overrides(), "<test>")
+    config.node.host = "local"
+    local = LocalNode(config.node, env={**os.environ, **node.env()})
+    ledgers = await Ledger(local, config).load(list(SWEEP_FAILS))
+    for recipe in SWEEP_FAILS:
+        sweeps = [r.run_id for r in ledgers[recipe].runs if r.kind == "sweep"]
+        assert sweeps == [f"sweep-202606{day}T0300Z-{recipe}" for day in (17, 16, 15, 14)]
+        since = ledgers[recipe].failing_since
+        assert since is not None and since.last_green is not None, recipe
+    archived = node.archive / "mattermost-lts" / "20260617T234340Z"
+    assert sorted(p.name for p in archived.iterdir()) == [
+        "canonical.json",
+        "junit",
+        "log",
+        "results.json",
+        "run.json",
+    ]
+    assert json.loads((archived / "run.json").read_text())["exit_status"] == 1
+    assert [p.name for p in node.archive.iterdir()] == ["mattermost-lts"]
+
+    matt = ledgers["mattermost-lts"]
+    assert matt.runs[0].kind == "isolation" and matt.verdicts["restore"].grade == "deterministic"
+    assert matt.failing_since.changed == ["tag"]
+    flake = ledgers["discourse"].verdicts["upgrade"]
+    assert (flake.grade, flake.failed, len(flake.attempts)) == ("flaky", 1, 2)
+    single = ledgers["keycloak"].verdicts["backup"]
+    assert (single.grade, single.note, len(single.attempts)) == (
+        "not enough evidence",
+        "one attempt",
+        1,
+    )
+    assert ledgers["keycloak"].failing_since.run.run_id == "sweep-20260617T0300Z-keycloak"
+    unproven = ledgers["gitea"].verdicts["install"]
+    assert (unproven.grade, unproven.note) == ("not enough evidence", "no isolation run yet")
+    assert all(not found.problems for found in ledgers.values())
+
+
+def test_a_bare_node_has_no_history(tmp_path: Path) -> None:
+    bare = build_demo_node(tmp_path / "bare", history=False)
+    assert sorted(p.name for p in bare.runs_root.iterdir()) == sorted(
+        ["manual", *(f"sweep-20260617T0300Z-{r}" for r in SWEEP_FAILS)]
+    )
+    assert not bare.archive.exists()

@@ -132,7 +132,10 @@ async def test_hostile_tree(served) -> None:
         gitea.problem
         == f"{runs}/{SWEEP.format('gitea')}/results.json: nested deeper than 64 levels"
     )
-    assert gitea.sweep is None and gitea.canonical is not None and gitea.latest_tag
+    # The newest sweep is refused; the board falls back to the night before (the problem shown).
+    assert gitea.sweep is not None and gitea.sweep.run_id == "sweep-20260616T0300Z-gitea"
+    assert gitea.sweep.stages["install"] == "failed"
+    assert gitea.canonical is not None and gitea.latest_tag
 
     discourse = statuses["discourse"]
     assert discourse.problem == (

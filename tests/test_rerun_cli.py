@@ -177,7 +177,7 @@ async def _finished(tree: DemoNode, recipe: str) -> bool:
 def test_wait_names_a_run_that_could_not_be_archived(
     tree: DemoNode, config_file: Path, capsys
 ) -> None:
-    tree.archive.mkdir(parents=True)
+    tree.archive.mkdir(parents=True, exist_ok=True)  # the demo's history archived a run
     (tree.archive / "mumble").write_text("a file where the recipe's archive goes\n")
     assert main(["--config", str(config_file), "rerun", "mumble", "--wait"]) == 1
     last = capsys.readouterr().out.splitlines()[-1]
