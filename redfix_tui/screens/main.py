@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # imported when first opened (start-up stays light)
     from ..widgets.journal_editor import JournalEditor
     from ..widgets.journal_entries import JournalEntriesPanel
     from ..widgets.junit_view import JUnitView
+    from .history import LogRequest
 
 NARROW = 120
 """Below this many columns the board stacks above the log (``-stacked``: the log gets the whole
@@ -71,6 +72,7 @@ BOARD_BINDINGS = [
     Binding("c", "classify", "Classify", id="main.classify"),
     Binding("C", "filter_classification", "Class filter", show=False, id="main.class_filter"),
     Binding("T", "export_tracker", "Export M1", id="main.export_tracker"),
+    Binding("h", "history", "History", id="main.history"),
 ]
 """The screen's actions on the board's recipes (also offered by the command palette)."""
 
@@ -403,6 +405,26 @@ class MainScreen(Screen):
     def action_cancel_rerun(self) -> None:
         """Stop the rerun in flight (its whole process group), after a confirmation."""
         self.reruns.stop()
+
+    def action_history(self) -> None:
+        """Open the highlighted recipe's run ledger (its history screen)."""
+        from .history import HistoryScreen
+
+        selected = self.board.selected
+        if selected is None:
+            self.notify("no recipe selected", severity="warning")
+            return
+        self.app.push_screen(HistoryScreen(self.session, selected.name), self._history_closed)
+
+    def _history_closed(self, request: LogRequest | None) -> None:
+        """Show the log the history screen asked for (at a case, when it names one)."""
+        if request is None:
+            return
+        self.session.open_log = request.path  # the board's selection no longer changes it
+        self.follow_log(request.path)
+        self.show_log()
+        if request.test_id:
+            self._jump(request.test_id, request.stage)
 
     def action_classify(self) -> None:
         """Classify the highlighted recipe and write its root cause."""
