@@ -12,6 +12,7 @@ import tempfile
 import tomllib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
+from datetime import datetime
 from pathlib import Path
 
 import tomli_w
@@ -20,6 +21,7 @@ from .journal.errors import JournalError
 from .journal.fileops import journal_lock
 from .runs.ledger import RecipeLedger
 from .runs.progress import VERDICT_MARKS
+from .runs.results import parse_ts
 
 CLASSIFICATIONS = (
     "flake under load",
@@ -88,6 +90,21 @@ def grade_text(ledger: RecipeLedger) -> str:
     return "; ".join(red) if red else ("passing" if verdicts else "")
 
 
+def ledger_key(run_id: str) -> str:
+    """The row key of an archived isolation run (``archive 20260617T234340Z``): what
+    :meth:`Tracker.record_ledger` writes, and the console's wrap-up once the run is archived."""
+    return f"archive {run_id}"
+
+
+def key_started(key: str) -> datetime | None:
+    """When the run a row's key names started: ``archive STAMP`` (an archived run) or
+    ``RECIPE STARTED pid N`` (a rerun wrapped up before it was archived); None if neither."""
+    if key.startswith("archive "):
+        return parse_ts(key.removeprefix("archive "))
+    words = key.split(" ")
+    return parse_ts(words[1]) if len(words) == 4 and words[2] == "pid" else None
+
+
 def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|") or "—"
 
@@ -134,8 +151,9 @@ class Tracker:
     def record_ledger(self, ledger: RecipeLedger) -> bool:
         """Fill ``ledger``'s recipe row from its newest archived isolation run (isolation run,
         result, stages) and its grades, so runs that ended with no console open are recorded
-        too. Once per run (key ``archive <run id>``); the grade is refreshed every time.
-        Returns True when the row changed."""
+        too. Once per run (key ``archive <run id>``); the grade is refreshed every time. A row
+        that holds a rerun which started at the same time or later (its wrap-up by a console,
+        say, when the run could not be archived) keeps it. Returns True when the row changed."""
         run = ledger.newest_isolation
         grade = grade_text(ledger)
         with self._locked():
@@ -144,8 +162,10 @@ class Tracker:
             values: dict[str, str] = {}
             if grade != entry.grade:
                 values["grade"] = grade
-            key = f"archive {run.run_id}" if run is not None else ""
-            if run is not None and entry.run_key != key:
+            key = ledger_key(run.run_id) if run is not None else ""
+            held, started = key_started(entry.run_key), parse_ts(run.run_id) if run else None
+            newer = held is None or started is None or started > held
+            if run is not None and entry.run_key != key and newer:
                 when = run.finished.strftime("%Y-%m-%dT%H:%MZ") if run.finished else run.run_id
                 stages = " ".join(f"{s} {VERDICT_MARKS.get(v, '?')}" for s, v in run.stages.items())
                 exit_text = "" if run.exit_status in (0, None) else f" — exit {run.exit_status}"

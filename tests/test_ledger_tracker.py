@@ -1,13 +1,42 @@
-"""The tracker's isolation run, result and grade cells filled from a recipe's run ledger."""
+"""The tracker's isolation run, result and grade cells filled from a recipe's run ledger.
+
+Also by a console: once per read of the recipes it records the ledger of each recipe with new
+runs (:meth:`RerunBook.record_ledgers`), so a run that ended with no console open has its row.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+from textual.pilot import Pilot
+
+from redfix_tui.app import create_app
+from redfix_tui.local_node import LocalNode
+from redfix_tui.recipes import RecipeSource
+from redfix_tui.runs.book import RerunBook, row_key
+from redfix_tui.runs.control import RunControl
 from redfix_tui.runs.ledger import RecipeLedger
 from redfix_tui.runs.model import RunSummary
-from redfix_tui.tracker import Tracker
+from redfix_tui.runs.state import parse_state
+from redfix_tui.screens.main import MainScreen
+from redfix_tui.session import Session
+from redfix_tui.tracker import Tracker, key_started, ledger_key
+from tests.demo_session import local_site, wait_finished
+
+
+async def until(pilot: Pilot, check: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Let the app run until ``check()`` holds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout:g}s")
+        await pilot.pause(0.05)
+
 
 RED = {"install": "passed", "restore": "failed"}
 
@@ -67,3 +96,122 @@ def test_no_isolation_run_leaves_the_row_alone(tmp_path: Path) -> None:
     assert tracker.record_ledger(ledger) is True
     row = tracker.get("gitea")
     assert row.grade == "passing" and row.isolation_run == "" and row.run_key == ""
+
+
+def test_a_row_holding_the_same_or_a_newer_rerun_keeps_it(tmp_path: Path) -> None:
+    """A console's wrap-up of a newer rerun (not archived: its key is the run's own) is not
+    replaced by an older archived run; an archived run is keyed as the ledger keys it."""
+    tracker = Tracker.load(tmp_path / "t.toml")
+    newer = "mattermost-lts 2026-06-18T10:00:00+00:00 pid 4242"
+    tracker.record_run("mattermost-lts", newer, isolation_run="manual 2026-06-18T10:00Z")
+    ledger = RecipeLedger(
+        "mattermost-lts", [run("20260617T234340Z", "isolation", 17, RED, exit_status=1)]
+    )
+    assert tracker.record_ledger(ledger) is True  # the grade only
+    row = tracker.get("mattermost-lts")
+    assert row.run_key == newer and row.isolation_run == "manual 2026-06-18T10:00Z"
+    assert row.grade.startswith("restore not enough evidence")
+    assert key_started(newer) == datetime(2026, 6, 18, 10, tzinfo=UTC)
+    assert key_started(ledger_key("20260617T234340Z")) == datetime(
+        2026, 6, 17, 23, 43, 40, tzinfo=UTC
+    )
+    assert key_started("run-7") is None
+
+    state = parse_state(
+        '{"recipe": "gitea", "tag": "1", "log": "/tmp/l", "started": "2026-06-18T10:00:00+00:00"}\n'
+        "pid 42\nstart 1781776800\n"
+        "archive /home/ci/.local/share/redfix-tui/runs/gitea/20260618T100000Z\nexit 0\n"
+    )
+    assert state is not None and state.archived == "20260618T100000Z"
+    assert row_key(state) == "archive 20260618T100000Z"
+    failed = parse_state(
+        '{"recipe": "gitea", "tag": "1", "log": "/tmp/l", "started": "2026-06-18T10:00:00+00:00"}\n'
+        "pid 42\narchive-failed mkdir /x/gitea/20260618T100000Z\narchive /x/gitea/..\nexit 1\n"
+    )
+    assert failed is not None and failed.archived == "" and row_key(failed) == failed.key
+
+
+# -- the console records the ledger ---------------------------------------------------------
+
+
+async def archived_rerun(tree, config, env, recipe: str, tag: str) -> str:
+    """Run a rerun of ``recipe`` to its end with no console open; its archive stamp."""
+    node = LocalNode(config.node, env=env, cwd=tree.root)
+    try:
+        runs = RunControl(node, config)
+        await runs.start(recipe, tag)
+        state = await wait_finished(runs, recipe, timeout=60)
+    finally:
+        await node.close()
+    assert state.archived, "the wrapper archived the run"
+    return state.archived
+
+
+async def test_record_ledgers_reads_only_recipes_with_new_runs(tmp_path: Path) -> None:
+    tree, config, env = local_site(tmp_path / "node")
+    stamp = await archived_rerun(tree, config, env, "discourse", "0.8.1+3.5.0")
+    node = LocalNode(config.node, env=env, cwd=tree.root)
+    tracker = Tracker.load(tmp_path / "tracker.toml")
+    runs = RunControl(node, config)
+    book = RerunBook(lambda: runs, lambda: tracker)
+    try:
+        statuses = await RecipeSource(node, config).load()
+        first = await book.record_ledgers(statuses)
+        with_runs = [s.name for s in statuses if s.sweep or s.isolation]
+        assert sorted(first.recipes) == sorted(with_runs) and first.changed and not first.problem
+        row = Tracker.load(tmp_path / "tracker.toml").get("discourse")
+        assert row.run_key == ledger_key(stamp) and row.grade
+        assert row.isolation_run.startswith("isolation ") and "0.8.1+3.5.0" in row.isolation_run
+        again = await book.record_ledgers(statuses)
+        assert again.recipes == [] and not again.changed  # nothing new: no ledger read
+
+        newer = [
+            replace(s, sweep=replace(s.sweep, run_id="sweep-new")) if s.name == "gitea" else s
+            for s in statuses
+        ]
+        assert (await book.record_ledgers(newer)).recipes == ["gitea"]
+    finally:
+        await node.close()
+
+    # The node is gone: one line, once; the recipes are read again on the next call.
+    lost = RerunBook(
+        lambda: RunControl(LocalNode(config.node, cwd=tmp_path / "gone"), config), lambda: tracker
+    )
+    failed = await lost.record_ledgers(statuses)
+    assert failed.problem.startswith("run ledger not read: ") and "next refresh" in failed.problem
+    assert (await lost.record_ledgers(statuses)).problem == ""  # said once
+    assert (await lost.record_ledgers(statuses)).recipes  # and tried again
+
+
+@pytest.mark.parametrize("state_file", ["kept", "gone"])
+async def test_console_refresh_records_a_run_archived_with_no_console_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state_file: str
+) -> None:
+    """A rerun archived while no console was open gets its tracker row, with the grade, on the
+    console's first refresh: from the state file and the ledger alike (``kept``), or from the
+    ledger alone when the state file is gone (a node that cleared /tmp)."""
+    tree, config, env = local_site(tmp_path / "node")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    stamp = await archived_rerun(tree, config, env, "discourse", "0.8.1+3.5.0")
+    if state_file == "gone":
+        Path(RunControl(LocalNode(), config).state_path("discourse")).unlink()
+    session = Session(config, tmp_path / "JOURNAL-redfix.md", "redfix")
+    assert Tracker.load(session.tracker_path).get("discourse").run_key == ""
+    app = create_app(session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+
+        def recorded() -> bool:
+            row = Tracker.load(session.tracker_path).get("discourse")
+            return row.run_key == ledger_key(stamp) and bool(row.grade)
+
+        await until(pilot, recorded, timeout=60)
+        await until(pilot, lambda: not main.book.busy)
+        row = Tracker.load(session.tracker_path).get("discourse")
+        assert "✘" in row.result or "✔" in row.result
+        if state_file == "gone":
+            assert row.isolation_run.startswith("isolation ") and "0.8.1+3.5.0" in row.isolation_run
+        table = main.tracker.to_markdown(["discourse"]).splitlines()[2]
+        assert table.startswith("| discourse | ") and f"— grade: {row.grade} |" in table

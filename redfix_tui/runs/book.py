@@ -7,17 +7,27 @@ way cannot cancel it; it is keyed by the run (recipe, start time, pid), so askin
 same result, and the tracker row says which run it holds, so a run is recorded exactly once, even
 by two consoles or after a restart. Finished reruns that the node's state files show but the
 tracker does not yet hold (a run that ended while no console was open) are wrapped up too.
+
+Once per read of the recipes the screen also asks the book to bring the tracker up to date
+with the run ledger (:meth:`RerunBook.record_ledgers`): the row of each recipe's newest
+archived isolation run and the evidence grades, so runs whose state file is gone (another run
+of the recipe since, a node that cleared ``/tmp``) are recorded too. An archived run has one row
+key for both writers (``archive <start stamp>``), so it is recorded once either way.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from ..config import Config
 from ..node import NodeError
-from ..tracker import Tracker, TrackerError
+from ..node_api import Node
+from ..recipes import RecipeStatus
+from ..tracker import Tracker, TrackerError, ledger_key
+from .ledger import Ledger
 from .model import BAD, RunSummary
 from .progress import RunOutcome
 from .state import NodeStatus, RerunState
@@ -30,6 +40,9 @@ counts as ended anyway (its session leader died without writing its exit status)
 class RunSource(Protocol):
     """What the book needs of :class:`~redfix_tui.runs.control.RunControl`."""
 
+    node: Node
+    config: Config
+
     async def outcome(self, state: RerunState) -> RunOutcome:
         """The verdicts of a finished run."""
         ...
@@ -37,6 +50,12 @@ class RunSource(Protocol):
     def run_label(self, state: RerunState) -> str:
         """The tracker's name for the run."""
         ...
+
+
+def row_key(state: RerunState) -> str:
+    """The tracker row key of ``state``'s run: its archive's (``archive <stamp>``, the same as
+    the ledger's) once the wrapper archived it, else the run's own key."""
+    return ledger_key(state.archived) if state.archived else state.key
 
 
 TEARDOWN_WORDS = {True: "teardown clean", False: "STACK LEFT ⚑", None: "teardown ?"}
@@ -106,6 +125,9 @@ class RerunBook:
         """Recipe → the run before the one in flight (its stage times are the yardstick)."""
         self._misses = 0
         self._tasks: dict[str, asyncio.Task[WrapUp]] = {}
+        self._ledger_seen: dict[str, tuple[object, ...]] = {}
+        """Recipe → its newest sweep and isolation run when its ledger was last recorded."""
+        self._ledger_problem = ""
 
     # -- following --------------------------------------------------------------------------
 
@@ -121,6 +143,7 @@ class RerunBook:
         """Stop following any run (the console switched node); wrap-ups under way go on."""
         self.following = None
         self._misses = 0
+        self._ledger_seen.clear()
 
     def previous_stage_s(self, recipe: str, stage: str | None) -> int | None:
         """How long ``stage`` took in the run before ``recipe``'s rerun, in seconds."""
@@ -165,7 +188,7 @@ class RerunBook:
         rows had keys, by the same run label)."""
         entry = self._tracker().get(state.recipe)
         if entry.run_key:
-            return entry.run_key == state.key
+            return entry.run_key in (state.key, row_key(state))
         return bool(entry.isolation_run) and entry.isolation_run == self._runs().run_label(state)
 
     @property
@@ -210,7 +233,7 @@ class RerunBook:
         try:
             wrap.recorded = self._tracker().record_run(
                 state.recipe,
-                state.key,
+                row_key(state),
                 isolation_run=runs.run_label(state),
                 result=outcome.summary(),
                 stages=outcome.stage_line(),
@@ -218,3 +241,62 @@ class RerunBook:
         except TrackerError as exc:
             wrap.problems.append(f"tracker row not written: {exc}")
         return wrap
+
+    # -- the run ledger ---------------------------------------------------------------------
+
+    async def record_ledgers(self, statuses: Sequence[RecipeStatus]) -> LedgerRecord:
+        """Bring the tracker up to date with the run ledger, after a read of the recipes.
+
+        Only recipes whose newest sweep or isolation run changed since the last call are read
+        (all of them on a console's first read), in one remote command; each gets its row
+        filled from its newest archived isolation run (once per run) and its grade refreshed
+        (:meth:`Tracker.record_ledger`). A failure is said once (``problem``) and the recipes
+        are read again on the next call.
+        """
+        newest = {
+            status.name: _signature(status)
+            for status in statuses
+            if status.sweep is not None or status.isolation is not None
+        }
+        changed = [name for name, seen in newest.items() if self._ledger_seen.get(name) != seen]
+        record = LedgerRecord(recipes=changed)
+        if not changed:
+            return record
+        runs = self._runs()
+        try:
+            ledgers = await Ledger(runs.node, runs.config).load(changed)
+            tracker = self._tracker()
+            for name in changed:
+                record.changed |= tracker.record_ledger(ledgers[name])
+                self._ledger_seen[name] = newest[name]
+        except NodeError as exc:
+            problem = f"run ledger not read: {exc.message} — tried again on the next refresh"
+        except TrackerError as exc:
+            problem = f"tracker rows not filled from the run ledger: {exc} — check the file"
+        else:
+            self._ledger_problem = ""
+            return record
+        record.problem = "" if problem == self._ledger_problem else problem
+        self._ledger_problem = problem
+        return record
+
+
+@dataclass
+class LedgerRecord:
+    """What :meth:`RerunBook.record_ledgers` did."""
+
+    recipes: list[str] = field(default_factory=list)
+    """The recipes whose ledger it read (their newest runs changed)."""
+    changed: bool = False
+    """True when a tracker row changed (the board shows the rows again)."""
+    problem: str = ""
+    """A new failure, in one line ("" when none, or when it was said already)."""
+
+
+def _signature(status: RecipeStatus) -> tuple[object, ...]:
+    """A recipe's newest sweep and isolation run (id and finish time): when it changes, the
+    ledger holds a new run."""
+    return tuple(
+        (run.run_id, run.finished) if run is not None else None
+        for run in (status.sweep, status.isolation)
+    )

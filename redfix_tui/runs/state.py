@@ -16,6 +16,8 @@ from ..shellcmd import validate_recipe
 _PID_LINE = re.compile(r"^\s*(\d+)\s+(.*)$")
 STATE_MAX = 1024 * 1024
 """A rerun state file's JSON line longer than this is not read."""
+ARCHIVE_STAMP = re.compile(r"[0-9]{8}T[0-9]{6}Z")
+"""An archived run's directory name: its UTC start (``date -u +%Y%m%dT%H%M%SZ``)."""
 
 
 class RerunRefused(Exception):
@@ -50,6 +52,10 @@ class RerunState:
     """The docker stacks present when it started (any new one left after it is its own)."""
     end_epoch: int | None = None
     """The node's clock when it ended (state files written before this field lack it)."""
+    archived: str = ""
+    """The UTC start stamp (``20260618T000512Z``) of the archive directory the wrapper copied
+    the run into, from its ``archive DIR`` line ("" before it ended, or when archiving failed):
+    the run's id in the run ledger."""
 
     @property
     def key(self) -> str:
@@ -167,6 +173,7 @@ def parse_state(text: str) -> RerunState | None:
     lines = text.strip().splitlines()
     if not lines:
         return None
+    archived = ""
     try:
         data, _notes = load_object(lines[0], "rerun state", limit=STATE_MAX)
         numbers = {}
@@ -174,6 +181,8 @@ def parse_state(text: str) -> RerunState | None:
             key, _, value = line.partition(" ")
             if key in ("pid", "exit", "start", "end") and len(value) <= 20:
                 numbers[key] = int(value)
+            elif key == "archive" and ARCHIVE_STAMP.fullmatch(stamp := value.rpartition("/")[2]):
+                archived = stamp
         texts = {
             key: found
             for key in ("recipe", "tag", "log", "started", "command")
@@ -192,6 +201,7 @@ def parse_state(text: str) -> RerunState | None:
             exit_status=numbers.get("exit"),
             start_epoch=numbers.get("start"),
             end_epoch=numbers.get("end"),
+            archived=archived,
             stacks_before=tuple(x for x in stacks if isinstance(x, str))
             if isinstance(stacks, list)
             else None,
