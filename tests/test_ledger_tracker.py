@@ -6,14 +6,11 @@ runs (:meth:`RerunBook.record_ledgers`), so a run that ended with no console ope
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
 from redfix_tui.app import create_app
 from redfix_tui.local_node import LocalNode
@@ -27,16 +24,7 @@ from redfix_tui.screens.main import MainScreen
 from redfix_tui.session import Session
 from redfix_tui.tracker import Tracker, key_started, ledger_key
 from tests.demo_session import local_site, wait_finished
-
-
-async def until(pilot: Pilot, check: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Let the app run until ``check()`` holds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout:g}s")
-        await pilot.pause(0.05)
-
+from tests.pilot_helpers import until
 
 RED = {"install": "passed", "restore": "failed"}
 
