@@ -297,12 +297,6 @@ class MainScreen(Screen):
             self._select_latest_isolation(board)
         self._show_detail()
         await self.reruns.track(status)
-        if recipes or due:  # the tracker's rows of runs archived meanwhile, and the grades
-            record = await self.book.record_ledgers(statuses)
-            if record.changed:
-                board.show(statuses, self.tracker.entries)
-            if record.problem:
-                self.notify(record.problem, title="Tracker", severity="warning")
         if status.in_flight:
             self._refresh_junit_if_running()
 
@@ -409,7 +403,8 @@ class MainScreen(Screen):
         self.reruns.start()
 
     def action_cancel_rerun(self) -> None:
-        """Stop the rerun in flight (its whole process group), after a confirmation."""
+        """Stop the rerun in flight (its whole process group), after a confirmation; on a
+        queued recipe, take it out of the queue."""
         self.reruns.stop()
 
     def action_history(self) -> None:

@@ -41,6 +41,10 @@ CHROME = 3
 """Cells around the columns: the border (2) and the vertical scrollbar (1)."""
 
 
+MARKED = "●"
+"""Shown before a marked recipe's name."""
+QUEUED = "⧗"
+"""Shown with a queued rerun's place in the queue."""
 TEARDOWN_LEFT = "⚑"
 """Shown after the isolation glyphs when a rerun left its recipe's stack behind."""
 _MARK_WORDS = {"✔": "passed", "✘": "failed", "!": "error", "⊘": "skipped"}
@@ -117,6 +121,7 @@ class RecipeBoard(DataTable):
         Binding("s", "cycle_sort", "Sort", id="board.sort"),
         Binding("exclamation_mark", "toggle_red", "Red only", id="board.red_only"),
         Binding("e", "evidence", "Evidence", id="board.evidence"),
+        Binding("space", "toggle_mark", "Mark", id="board.mark"),
     ]
 
     compact: reactive[bool] = reactive(True)
@@ -154,6 +159,10 @@ class RecipeBoard(DataTable):
         self.progress: dict[str, Progress] = {}
         self.teardown: dict[str, bool] = {}
         """Recipe → whether its last rerun's teardown was clean (as seen by this console)."""
+        self.marked: set[str] = set()
+        """Recipes marked with space (``r`` queues them)."""
+        self.queued: dict[str, int] = {}
+        """Recipe → its place in the node's rerun queue (1 runs next)."""
         self.border_title = "Recipes"
         self._announced: str | None = None
         self.node_label = ""
@@ -206,7 +215,7 @@ class RecipeBoard(DataTable):
         self._fill()
 
     def _subtitle(self) -> str:
-        parts = []
+        parts = [f"{len(self.marked)} marked: r queues"] if self.marked else []
         if self.red_only:
             parts.append("red only")
         if self.classification_filter:
@@ -255,6 +264,33 @@ class RecipeBoard(DataTable):
             self.teardown[recipe] = clean
         self._relayout()
 
+    def set_queue(self, places: dict[str, int]) -> None:
+        """Show the node's rerun queue (recipe → place, 1 runs next)."""
+        if places != self.queued:
+            self.queued = places
+            self._relayout()
+
+    def _queue_text(self, recipe: str) -> Text | None:
+        """``⧗ queued #2`` (``#1 (next)``) for a queued recipe, else None."""
+        place = self.queued.get(recipe)
+        if not place:
+            return None
+        return Text(f"{QUEUED} queued #{place}{' (next)' if place == 1 else ''}", style="cyan")
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the highlighted recipe (``r`` queues the marked ones)."""
+        status = self.selected
+        if status is None:
+            return
+        self.marked ^= {status.name}
+        self._fill()
+
+    def clear_marks(self) -> None:
+        """Unmark every recipe."""
+        if self.marked:
+            self.marked = set()
+            self._fill()
+
     def isolation_stages(self, status: RecipeStatus) -> dict[str, str]:
         """The last isolation verdicts: the node's results.json, else the tracker's record."""
         if status.isolation is not None:
@@ -301,12 +337,14 @@ class RecipeBoard(DataTable):
             iso = stage_glyphs(self.isolation_stages(status))
             if self.teardown.get(status.name) is False:
                 iso.append(TEARDOWN_LEFT, style="bold yellow")
-        name = Text(f" {clean(status.name)}")
+        name = Text(f"{MARKED if status.name in self.marked else ' '}{clean(status.name)}")
         name.stylize("bold" if progress else "")
         if status.problems:
             name.append(" ⚠", style="yellow")
         if compact:
-            last = Text(progress.short(), style="bold cyan") if progress else None
+            place = self.queued.get(status.name)
+            waiting = Text(f"{QUEUED}#{place}", style="cyan") if place else None
+            last = Text(progress.short(), style="bold cyan") if progress else waiting
             short = plain(SHORT.get(classification, "?"))
             return [name, stage_glyphs(status.sweep), iso, last or short]
         canonical = status.canonical
@@ -316,7 +354,9 @@ class RecipeBoard(DataTable):
             Text(age_text(canonical.ts if canonical else None, self._clock())),
             stage_glyphs(status.sweep),
             iso,
-            plain(f"▶ {progress.describe()}", "bold cyan") if progress else plain(classification),
+            plain(f"▶ {progress.describe()}", "bold cyan")
+            if progress
+            else self._queue_text(status.name) or plain(classification),
         ]
 
     def _fill(self, keep: str | None = None) -> None:

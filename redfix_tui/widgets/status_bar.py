@@ -1,5 +1,8 @@
 """The status bar: the node's connection state, the run in flight, disk free and the sweep timer.
 
+The disk field warns when runs_root's file system, or the run archive's (shown apart when it is
+another one), has less than :data:`LOW_DISK` free.
+
 Node text (the host label, an error message, the stage of the run in flight) is shown through
 :func:`redfix_tui.safe_text.clean`, into a Rich ``Text`` (never markup).
 """
@@ -15,6 +18,9 @@ from textual.widgets import Static
 
 from ..runs.state import NodeStatus
 from ..safe_text import clean
+
+LOW_DISK = 2 * 1024**3
+"""Free bytes below which the disk field warns (reruns write results, JUnit, logs and archives)."""
 
 STATE_STYLES = {
     "connecting": ("◌ connecting", "yellow"),
@@ -55,6 +61,14 @@ def human_delta(delta: timedelta) -> str:
     return f"{sign}{secs}s"
 
 
+def disk_text(what: str, free: int | None) -> Text:
+    """``disk 38G free``; below :data:`LOW_DISK`, ``disk 1.2G free ⚠ low`` in bold yellow."""
+    low = free is not None and free < LOW_DISK
+    return Text(
+        f"{what} {human_bytes(free)} free{' ⚠ low' if low else ''}", "bold yellow" if low else ""
+    )
+
+
 class NodeStatusBar(Static):
     """One line about the node, refreshed by the screen and by its own one-second tick."""
 
@@ -80,6 +94,9 @@ class NodeStatusBar(Static):
     """Where the rerun in flight is (``upgrade 0:42/1:10``), shown after it."""
     problem: reactive[str] = reactive("")
     """A node command that failed in the last refresh (the connection itself is fine)."""
+    archive_free: reactive[int | None] = reactive(None)
+    """Free bytes on the run archive's file system when it is not runs_root's (None: the same
+    file system, or not read)."""
 
     def __init__(
         self, *, clock: Callable[[], datetime] | None = None, tick: bool = True, **kwargs
@@ -123,7 +140,11 @@ class NodeStatusBar(Static):
                     text.append(f" · {clean(self.run_progress)}", style="cyan")
             else:
                 text.append("idle", style="green")
-            text.append(f"  │ disk {human_bytes(status.disk_free)} free")
+            text.append("  │ ")
+            text.append_text(disk_text("disk", status.disk_free))
+            if self.archive_free is not None:
+                text.append(" · ")
+                text.append_text(disk_text("archive", self.archive_free))
             if status.sweep_next is not None:
                 text.append(f"  │ sweep in {human_delta(status.sweep_next - now)}")
             if status.stacks_error:
