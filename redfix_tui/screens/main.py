@@ -297,6 +297,12 @@ class MainScreen(Screen):
             self._select_latest_isolation(board)
         self._show_detail()
         await self.reruns.track(status)
+        if recipes or due:  # the tracker's rows of runs archived meanwhile, and the grades
+            record = await self.book.record_ledgers(statuses)
+            if record.changed:
+                board.show(statuses, self.tracker.entries)
+            if record.problem:
+                self.notify(record.problem, title="Tracker", severity="warning")
         if status.in_flight:
             self._refresh_junit_if_running()
 
