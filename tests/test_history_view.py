@@ -218,3 +218,23 @@ async def test_error_and_empty_states_are_one_line(tmp_path: Path) -> None:
         history(app).show_loading()
         await pilot.pause()
         assert state_line(app) == "reading the run ledger of gitea on the node…"
+
+
+async def test_an_archive_under_the_node_users_home(demo, tmp_path: Path) -> None:
+    """``[paths] archive`` at its default (``~/...``): read from the node user's home."""
+    served, config = demo
+    config.paths.archive = "~/.local/share/redfix-tui/runs/{recipe}/{start}"
+    app = new_app(config, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        view = await open_history(pilot, "mattermost-lts", 5)
+        run = view.selected
+        assert run is not None and run.kind == "isolation"
+        assert run.path == "~/.local/share/redfix-tui/runs/mattermost-lts/" + MATT_ISO
+        await pilot.press("enter")
+        junit = app.screen.junit
+        await until(pilot, lambda: junit.run is not None and junit.run.files != [])
+        archived = served.node.archive / "mattermost-lts" / MATT_ISO
+        assert all(f.path.startswith(f"{archived}/junit/") for f in junit.run.files)
+        await pilot.press("escape", "l")
+        await until(pilot, lambda: not isinstance(app.screen, HistoryScreen))
+        await until(pilot, lambda: app.screen._following == f"{archived}/log")
