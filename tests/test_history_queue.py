@@ -48,6 +48,13 @@ async def test_marked_recipes_queue_and_x_removes_a_queued_one(demo, tmp_path: P
         assert screen.reruns.run_detail("discourse") == "queued #1 — runs next"
         assert screen.reruns.run_detail("gitea") == "queued #2"
 
+        # r on one recipe while our run is in flight is refused, saying how to queue it.
+        table.move_cursor(row=table.get_row_index("mumble"))
+        await pilot.press("r")
+        hint = "in flight (pid"
+        await until(pilot, lambda: any(hint in n and "r then queues it" in n for n in notes(app)))
+        assert app.screen is screen
+
         # x on a waiting recipe takes it out of the queue; the run in flight goes on.
         table.move_cursor(row=table.get_row_index("gitea"))
         await pilot.press("x")

@@ -256,6 +256,8 @@ class RerunControl:
         except UnsafeValue as exc:
             reason = str(exc)
         if reason:
+            if status.active_rerun is not None:  # our own: the queue can take it
+                reason += " — space marks it, r then queues it behind"
             screen.notify(reason, title=f"Rerun of {recipe} refused", severity="error", timeout=10)
             return
         dialog = RerunConfirm(
@@ -316,7 +318,8 @@ class RerunControl:
             return
         screen.board.clear_marks()
         names = ", ".join(item.recipe for item in queued)
-        screen.notify(f"{len(queued)} reruns queued: {names}", title="Queue")
+        count = f"{len(queued)} rerun{'s' * (len(queued) != 1)}"
+        screen.notify(f"{count} queued: {names}", title="Queue")
         await screen.refresh_now()
 
     async def _remove_queued(self, recipe: str) -> None:

@@ -201,7 +201,8 @@ class QueueConfirm(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         """The runs in order, what they wait for, and the two answers."""
         with Vertical(id="dialog"):
-            yield Label(plain(f"Queue {len(self.runs)} isolation reruns?"), id="title")
+            count = len(self.runs)
+            yield Label(plain(f"Queue {count} isolation rerun{'s' * (count != 1)}?"), id="title")
             yield Label("In this order, one after another, detached on the node", classes="field")
             lines = [f"{n}. {recipe} at {tag}" for n, (recipe, tag) in enumerate(self.runs, 1)]
             yield Static(plain("\n".join(lines), newlines=True), id="runs")
