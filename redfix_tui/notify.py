@@ -63,7 +63,7 @@ class Notifier:
     def __init__(self, settings: NotifySettings) -> None:
         """Announce under ``settings`` (read at each event: a reloaded config applies)."""
         self.settings = settings
-        self._connection = ""
+        self._connected = False
         self._failures_seen: dict[str, int] = {}
 
     def _announce(self, title: str, *, failure_line: bool = False) -> Announcement | None:
@@ -92,9 +92,13 @@ class Notifier:
         return self._announce(f"{recipe} {words}")
 
     def connection(self, host: str, state: str, message: str = "") -> Announcement | None:
-        """The node's connection state changed; announce a drop once (connected → other)."""
-        previous, self._connection = self._connection, state
-        if previous != "connected" or state in ("connected", "connecting"):
+        """The node's connection state changed; announce a drop once: ``reconnecting`` or
+        ``down`` after ``connected`` (a ``connecting`` between them, a reconnect attempt that
+        may be told before the loss, changes nothing)."""
+        if state == "connecting":
+            return None
+        was_connected, self._connected = self._connected, state == "connected"
+        if not was_connected or state == "connected":
             return None
         reason = f" ({message})" if message else ""
         return self._announce(f"{host} connection {state}{reason}")

@@ -32,6 +32,10 @@ def test_connection_drop_is_announced_once() -> None:
     assert notifier.connection("cc-ci", "down") is None  # still down: said already
     assert notifier.connection("cc-ci", "connected") is None
     assert notifier.connection("cc-ci", "down") is not None
+    # a reconnect attempt told before the loss is no reason to keep quiet
+    assert notifier.connection("cc-ci", "connected") is None
+    assert notifier.connection("cc-ci", "connecting") is None
+    assert notifier.connection("cc-ci", "reconnecting") is not None
 
 
 def test_settings_switch_bell_title_and_failure_lines() -> None:
