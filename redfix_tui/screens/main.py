@@ -31,6 +31,7 @@ from textual.worker import Worker
 from ..config import ConfigError
 from ..evidence import Evidence
 from ..node import DOWN_KINDS, NodeError
+from ..notify import Announcement, Notifier
 from ..recipes import RecipeStatus
 from ..runs.state import NodeStatus, RerunState
 from ..session import Session
@@ -121,6 +122,8 @@ class MainScreen(Screen):
         self.selected: str | None = None
         self.reruns = RerunControl(self)
         """The rerun flows and the following of the run in flight."""
+        self.notifier = Notifier(session.config.notify)
+        """When to ring the bell and set the terminal title (``[notify]``)."""
         self._refresh_lock = asyncio.Lock()
         self._refresh_worker: Worker[None] | None = None
         self._refresh_again = False
@@ -199,6 +202,18 @@ class MainScreen(Screen):
         bar = self.status_bar
         bar.connection = {"lost": "reconnecting", "closed": "down"}.get(state, state)
         bar.message = message
+        self.tell_operator(self.notifier.connection(bar.host or "node", bar.connection, message))
+
+    def tell_operator(self, announcement: Announcement | None) -> None:
+        """Ring the bell / set the terminal title through the app (see :mod:`..notify`)."""
+        announce = getattr(self.app, "announce", None)  # the console's app, not a test's
+        if announce is not None:
+            announce(announcement)
+
+    @on(LogPane.FailureAppeared)
+    def _failure_appeared(self, event: LogPane.FailureAppeared) -> None:
+        """A failure line in the followed log (``[notify] failure_lines``)."""
+        self.tell_operator(self.notifier.failure_line(event.where, event.line))
 
     @work(group="node", exclusive=True, exit_on_error=False, name="connecting and first refresh")
     async def start_session(self) -> None:
@@ -504,7 +519,13 @@ class MainScreen(Screen):
             return
         self._following = path
         recipe = self._rerun_log_recipe(path)
-        self.query_one(LogPane).follow_remote(self.session.node, path, recipe=recipe)
+        pane = self.query_one(LogPane)
+        pane.follow_remote(self.session.node, path, recipe=recipe)
+        pane.watch_failures = self.session.config.notify.failure_lines
+        book = self.reruns.book
+        pane.log_view.previous_stage_s = (
+            partial(book.previous_stage_s, recipe) if recipe else None
+        )  # the ledger's yardstick for stage durations
 
     def _rerun_log_recipe(self, path: str) -> str:
         """The recipe whose rerun log ``path`` is, by the configured template ("" if none)."""
@@ -701,9 +722,14 @@ class MainScreen(Screen):
     def _evidence_requested(
         self, event: LogView.EvidenceRequested | RecipeBoard.EvidenceRequested
     ) -> None:
-        """Log lines or a recipe's identity → the draft."""
+        """Log lines or a recipe's identity → the draft (a mark's note before its line)."""
         event.stop()
-        self.insert_evidence(event.evidence)
+        note = getattr(event, "note", "")
+        if note:
+            cited = self.cite_run(event.evidence).to_markdown()
+            self.insert_evidence(MarkdownSnippet(f"Mark: {note}\n\n{cited}"))
+        else:
+            self.insert_evidence(event.evidence)
 
     @on(TrackerExported)
     def _tracker_exported(self, event: TrackerExported) -> None:
