@@ -144,6 +144,8 @@ class RerunControl:
         screen.board.set_teardown(state.recipe, wrap.outcome.teardown_clean)
         await screen.reload_recipes()  # new verdicts before the news
         screen.notify(wrap.message(), title="Rerun ended", severity=wrap.severity, timeout=15)
+        stages, stopped = wrap.outcome.stages, state.terminated
+        screen.tell_operator(screen.notifier.rerun_ended(state.recipe, stages, terminated=stopped))
 
     # -- the queue and the archive ----------------------------------------------------------
 
