@@ -3,8 +3,12 @@
 The pane owns the stream feeding its spool: :meth:`LogPane.follow_remote` (a
 :class:`~redfix_tui.logs.tail.RemoteTail`), :meth:`LogPane.run_remote` (a command whose output
 ends) or :meth:`LogPane.open_local` (a local file, re-read as it grows). The view's title says
-what the log is, short (``mattermost-lts · rerun log · redfix-mattermost-lts.log``); the detail
-line under it gives the full path and the stream's state.
+what the log is, short (``mattermost-lts · rerun log · redfix-mattermost-lts.log``), and how
+live it is (``live · last byte 3 s ago``, ``quiet 2 min``, ``reconnecting since 23:41Z``: from the
+spool's arrival times, once a second); the detail line under it gives the full path and the
+stream's state. The same input serves ``/`` and ``f``, a mark's note (``m``) and the path to
+save to (``s``). With :attr:`LogPane.watch_failures` on, failure lines arriving in a followed log
+are posted as :class:`LogPane.FailureAppeared`.
 """
 
 from __future__ import annotations
