@@ -292,7 +292,7 @@ class LogPane(Vertical):
     # -- find input ------------------------------------------------------------------------
 
     def on_log_view_find_requested(self, event: LogView.FindRequested) -> None:
-        """Show the input for a search or a filter."""
+        """Show the input for a search, a filter, a mark's note or the path to save to."""
         event.stop()
         self._find_mode = event.mode
         find = self.query_one("#log-find", Input)
@@ -312,7 +312,7 @@ class LogPane(Vertical):
         find.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Run the search or filter and go back to the view."""
+        """Search, filter, mark or save as asked, and go back to the view."""
         if event.input.id != "log-find":
             return
         event.stop()
