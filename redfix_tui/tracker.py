@@ -91,18 +91,20 @@ def grade_text(ledger: RecipeLedger) -> str:
 
 
 def ledger_key(run_id: str) -> str:
-    """The row key of an archived isolation run (``archive 20260617T234340Z``): what
-    :meth:`Tracker.record_ledger` writes, and the console's wrap-up once the run is archived."""
+    """The row key :meth:`Tracker.record_ledger` writes for an archived isolation run
+    (``archive 20260617T234340Z``). A console that wraps the run up (and tells the operator)
+    keys the row ``archive STAMP pid N`` (see :func:`redfix_tui.runs.book.row_key`)."""
     return f"archive {run_id}"
 
 
 def key_started(key: str) -> datetime | None:
-    """When the run a row's key names started: ``archive STAMP`` (an archived run) or
-    ``RECIPE STARTED pid N`` (a rerun wrapped up before it was archived); None if neither."""
-    if key.startswith("archive "):
-        return parse_ts(key.removeprefix("archive "))
+    """When the run a row's key names started: ``archive STAMP`` and ``archive STAMP pid N``
+    (an archived run, recorded from the ledger or by a console), ``RECIPE STARTED pid N`` (a
+    rerun wrapped up by a console, not archived); None for any other key."""
     words = key.split(" ")
-    return parse_ts(words[1]) if len(words) == 4 and words[2] == "pid" else None
+    if (len(words) == 2 and words[0] == "archive") or (len(words) == 4 and words[2] == "pid"):
+        return parse_ts(words[1])
+    return None
 
 
 def _cell(text: str) -> str:

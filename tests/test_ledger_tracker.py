@@ -19,7 +19,7 @@ from redfix_tui.runs.book import RerunBook, row_key
 from redfix_tui.runs.control import RunControl
 from redfix_tui.runs.ledger import RecipeLedger
 from redfix_tui.runs.model import RunSummary
-from redfix_tui.runs.state import parse_state
+from redfix_tui.runs.state import RerunState, parse_state
 from redfix_tui.screens.main import MainScreen
 from redfix_tui.session import Session
 from redfix_tui.tracker import Tracker, key_started, ledger_key
@@ -111,7 +111,16 @@ def test_a_row_holding_the_same_or_a_newer_rerun_keeps_it(tmp_path: Path) -> Non
         "archive /home/ci/.local/share/redfix-tui/runs/gitea/20260618T100000Z\nexit 0\n"
     )
     assert state is not None and state.archived == "20260618T100000Z"
-    assert row_key(state) == "archive 20260618T100000Z"
+    assert row_key(state) == "archive 20260618T100000Z pid 42"
+    assert key_started(row_key(state)) == key_started(ledger_key(state.archived))
+    # The same run, wrapped up by a console: the ledger leaves the row (its grade aside).
+    tracker.record_run("gitea", row_key(state), isolation_run="manual 2026-06-18T10:00Z")
+    ledger = RecipeLedger(
+        "gitea", [RunSummary("20260618T100000Z", "gitea", kind="isolation", stages=RED)]
+    )
+    assert tracker.record_ledger(ledger) is True
+    row = tracker.get("gitea")
+    assert row.run_key == row_key(state) and row.isolation_run == "manual 2026-06-18T10:00Z"
     failed = parse_state(
         '{"recipe": "gitea", "tag": "1", "log": "/tmp/l", "started": "2026-06-18T10:00:00+00:00"}\n'
         "pid 42\narchive-failed mkdir /x/gitea/20260618T100000Z\narchive /x/gitea/..\nexit 1\n"
@@ -122,8 +131,8 @@ def test_a_row_holding_the_same_or_a_newer_rerun_keeps_it(tmp_path: Path) -> Non
 # -- the console records the ledger ---------------------------------------------------------
 
 
-async def archived_rerun(tree, config, env, recipe: str, tag: str) -> str:
-    """Run a rerun of ``recipe`` to its end with no console open; its archive stamp."""
+async def archived_rerun(tree, config, env, recipe: str, tag: str) -> RerunState:
+    """Run a rerun of ``recipe`` to its end with no console open; its final state."""
     node = LocalNode(config.node, env=env, cwd=tree.root)
     try:
         runs = RunControl(node, config)
@@ -132,12 +141,12 @@ async def archived_rerun(tree, config, env, recipe: str, tag: str) -> str:
     finally:
         await node.close()
     assert state.archived, "the wrapper archived the run"
-    return state.archived
+    return state
 
 
 async def test_record_ledgers_reads_only_recipes_with_new_runs(tmp_path: Path) -> None:
     tree, config, env = local_site(tmp_path / "node")
-    stamp = await archived_rerun(tree, config, env, "discourse", "0.8.1+3.5.0")
+    stamp = (await archived_rerun(tree, config, env, "discourse", "0.8.1+3.5.0")).archived
     node = LocalNode(config.node, env=env, cwd=tree.root)
     tracker = Tracker.load(tmp_path / "tracker.toml")
     runs = RunControl(node, config)
@@ -176,12 +185,14 @@ async def test_console_refresh_records_a_run_archived_with_no_console_open(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state_file: str
 ) -> None:
     """A rerun archived while no console was open gets its tracker row, with the grade, on the
-    console's first refresh: from the state file and the ledger alike (``kept``), or from the
-    ledger alone when the state file is gone (a node that cleared /tmp)."""
+    console's first refresh: from the ledger alone when the state file is gone (a node that
+    cleared /tmp), else from the console's wrap-up too, which tells the operator once and keys
+    the row as its own (the ledger then keeps it)."""
     tree, config, env = local_site(tmp_path / "node")
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    stamp = await archived_rerun(tree, config, env, "discourse", "0.8.1+3.5.0")
+    state = await archived_rerun(tree, config, env, "discourse", "0.8.1+3.5.0")
+    key = ledger_key(state.archived) if state_file == "gone" else row_key(state)
     if state_file == "gone":
         Path(RunControl(LocalNode(), config).state_path("discourse")).unlink()
     session = Session(config, tmp_path / "JOURNAL-redfix.md", "redfix")
@@ -193,13 +204,19 @@ async def test_console_refresh_records_a_run_archived_with_no_console_open(
 
         def recorded() -> bool:
             row = Tracker.load(session.tracker_path).get("discourse")
-            return row.run_key == ledger_key(stamp) and bool(row.grade)
+            return row.run_key == key and bool(row.grade)
 
         await until(pilot, recorded, timeout=60)
         await until(pilot, lambda: not main.book.busy)
         row = Tracker.load(session.tracker_path).get("discourse")
-        assert "✘" in row.result or "✔" in row.result
+        assert "upgrade ✘" in row.result and row.run_key == key
+        told = [n for n in app._notifications if n.title == "Rerun ended"]
         if state_file == "gone":
             assert row.isolation_run.startswith("isolation ") and "0.8.1+3.5.0" in row.isolation_run
+            assert told == []  # nothing to wrap up: no state file
+        else:
+            await until(pilot, lambda: any(n.title == "Rerun ended" for n in app._notifications))
+            (note,) = [n for n in app._notifications if n.title == "Rerun ended"]
+            assert "ended while no console followed it" in str(note.message)
         table = main.tracker.to_markdown(["discourse"]).splitlines()[2]
         assert table.startswith("| discourse | ") and f"— grade: {row.grade} |" in table

@@ -23,6 +23,7 @@ from redfix_tui.app import RedfixApp, create_app
 from redfix_tui.config import Config
 from redfix_tui.demo.tree import DemoNode, build_demo_node
 from redfix_tui.node import NodeConnection
+from redfix_tui.runs.book import row_key
 from redfix_tui.runs.control import RunControl
 from redfix_tui.runs.progress import VERDICT_MARKS
 from redfix_tui.screens.main import MainScreen
@@ -48,6 +49,15 @@ def tree(tmp_path: Path) -> DemoNode:
 def config(tree: DemoNode, ssh_files: SSHFiles, slow_sshd) -> Config:
     """A console config for the tree, reaching sshd through the latency proxy."""
     return openssh_config(tree, ssh_files, slow_sshd.port)
+
+
+async def archived_key(main: MainScreen, key: str) -> str:
+    """The tracker row key of the rerun ``key`` once it ended: its archive's (the wrapper
+    archived it; the run ledger keys it the same way)."""
+    status = await main.session.runs.status()
+    (state,) = [s for s in status.reruns if s.key == key]
+    assert state.archived, "the wrapper archived the run"
+    return row_key(state)
 
 
 def new_app(config: Config, tmp_path: Path) -> RedfixApp:
@@ -161,7 +171,8 @@ async def test_rerun_ends_with_verdicts_while_ticks_fire(config: Config, tmp_pat
         assert "discourse: failed (exit 1)" in ended and "upgrade ✘" in ended
         assert "install ✔" in ended and "teardown clean" in ended
         row = tracker_row(main, "discourse")
-        assert row["run_key"] == key and row["result"].startswith("install ✔ upgrade ✘")
+        assert row["run_key"] == await archived_key(main, key)
+        assert row["result"].startswith("install ✔ upgrade ✘")
         iso = board(app).statuses["discourse"].isolation
         assert iso is not None and iso.stages["upgrade"] == "failed"
         assert board(app).progress == {}
@@ -209,7 +220,7 @@ async def test_five_reruns_in_a_row(config: Config, tmp_path: Path) -> None:
             note = ended_notes(app)[-1]
             assert note.startswith(f"Rerun ended: {recipe}: ")
             row = tracker_row(main, recipe)
-            assert row["run_key"] == key
+            assert row["run_key"] == await archived_key(main, key)
             rows += 1
             iso = board(app).statuses[recipe].isolation
             assert iso is not None and iso.recipe == recipe
@@ -234,9 +245,10 @@ async def test_run_that_ended_with_the_console_closed(
         final = await wait_finished(RunControl(node, config), "gitea", RUN_TIMEOUT)
     finally:
         await node.close()
-    assert final.key == key and final.end_epoch is not None
+    assert final.key == key and final.end_epoch is not None and final.archived
     tracker = tmp_path / "JOURNAL-redfix.tracker.toml"
-    assert not tracker.exists() or "gitea" not in tracker.read_text()
+    rows = tomllib.loads(tracker.read_text())["recipe"] if tracker.exists() else {}
+    assert rows.get("gitea", {}).get("run_key", "") == ""  # its grade at most, not the run
 
     second = new_app(config, tmp_path)
     async with second.run_test(size=(120, 32)) as pilot:
@@ -244,7 +256,7 @@ async def test_run_that_ended_with_the_console_closed(
         (ended,) = ended_notes(second)
         assert "gitea: failed (exit 1)" in ended and "ended while no console followed it" in ended
         row = tracker_row(second.screen, "gitea")
-        assert row["run_key"] == key and "install ✘" in row["stages"]
+        assert row["run_key"] == row_key(final) and "install ✘" in row["stages"]
     # A third console finds it recorded: no second row, no second notification.
     third = new_app(config, tmp_path)
     async with third.run_test(size=(120, 32)) as pilot:
@@ -254,4 +266,4 @@ async def test_run_that_ended_with_the_console_closed(
         main.refresh_node()
         await until(pilot, lambda: main.node_status.refreshed != refreshed)
         assert ended_notes(third) == [] and not main.book.busy
-    assert tomllib.loads(tracker.read_text())["recipe"]["gitea"]["run_key"] == key
+    assert tomllib.loads(tracker.read_text())["recipe"]["gitea"]["run_key"] == row_key(final)

@@ -11,8 +11,9 @@ tracker does not yet hold (a run that ended while no console was open) are wrapp
 Once per read of the recipes the screen also asks the book to bring the tracker up to date
 with the run ledger (:meth:`RerunBook.record_ledgers`): the row of each recipe's newest
 archived isolation run and the evidence grades, so runs whose state file is gone (another run
-of the recipe since, a node that cleared ``/tmp``) are recorded too. An archived run has one row
-key for both writers (``archive <start stamp>``), so it is recorded once either way.
+of the recipe since, a node that cleared ``/tmp``) are recorded too. A row the ledger filled
+(``archive STAMP``) does not count as held: the wrap-up still tells the operator and keys the
+row ``archive STAMP pid N``, which the ledger then recognises as the same run.
 """
 
 from __future__ import annotations
@@ -53,9 +54,10 @@ class RunSource(Protocol):
 
 
 def row_key(state: RerunState) -> str:
-    """The tracker row key of ``state``'s run: its archive's (``archive <stamp>``, the same as
-    the ledger's) once the wrapper archived it, else the run's own key."""
-    return ledger_key(state.archived) if state.archived else state.key
+    """The tracker row key of ``state``'s run once a console wrapped it up: ``archive STAMP
+    pid N`` when the wrapper archived it (the ledger's key, ``archive STAMP``, names the same
+    run), else the run's own key (``RECIPE STARTED pid N``)."""
+    return f"{ledger_key(state.archived)} pid {state.pid}" if state.archived else state.key
 
 
 TEARDOWN_WORDS = {True: "teardown clean", False: "STACK LEFT ⚑", None: "teardown ?"}
