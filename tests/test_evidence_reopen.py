@@ -106,6 +106,9 @@ async def test_cited_lines_reopen_from_the_spool_then_from_the_node(demo, tmp_pa
         assert "cited lines 21–23" in pane.title_text
         assert "changed since cited" not in pane.title_text
         assert any("read back from" in note for note in notes(app))
+        # lines read once are not a live stream: no "live", no CONNECTED from the tail before
+        assert "live" not in pane.freshness and "CONNECTED" not in pane.state_text
+        assert pane.state_text.startswith("EXCERPT")
 
         # The remote file is rewritten: the same bytes now hold something else.
         remote.write_text("\n".join(line.replace("step", "STEP") for line in LINES) + "\n")

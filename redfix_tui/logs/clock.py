@@ -100,6 +100,8 @@ def freshness(
         return "lost"
     if status == "STOPPED":
         return "stopped"
+    if status == "EXCERPT":
+        return "read once, not followed"
     if status in ("CONNECTING",):
         return "connecting"
     if status == "WAITING":

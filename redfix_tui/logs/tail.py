@@ -52,6 +52,8 @@ RETRYING = "RETRYING"
 ENDED = "ENDED"
 LOST = "LOST"
 STOPPED = "STOPPED"
+EXCERPT = "EXCERPT"
+"""Not a stream: lines read once (cited lines read back from the node)."""
 
 TRANSPORT = frozenset({"lost", "refused", "timeout"})
 """NodeError kinds of a failed connection (the others: a command or settings failed)."""
@@ -68,7 +70,7 @@ class StreamState:
     status: str
     """One of CONNECTING, CONNECTED, WAITING, RECONNECTING (the connection failed),
     RETRYING (the follower failed on a live connection, or settings must be fixed), ENDED,
-    LOST, STOPPED."""
+    LOST, STOPPED, EXCERPT (no stream: lines read once)."""
     attempt: int = 0
     """Reconnect attempt number (RECONNECTING)."""
     retry_at: float = 0.0

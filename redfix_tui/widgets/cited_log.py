@@ -94,7 +94,7 @@ async def open_citation(pane: LogPane, node: Node, citation: Citation) -> bool:
         return False
     spool = excerpt_spool(citation, fetched)
     previous = _SHOWN.pop(pane, None)
-    pane.attach(spool, fetched.path, host=citation.node)
+    pane.show_excerpt(spool, fetched.path, host=citation.node)
     if previous is not None and previous is not spool:
         previous.close()
     _SHOWN[pane] = spool

@@ -29,6 +29,7 @@ from redfix_tui.logs.spool import LogSpool
 from redfix_tui.logs.tail import (
     CONNECTED,
     ENDED,
+    EXCERPT,
     LOST,
     RECONNECTING,
     RETRYING,
@@ -206,6 +207,12 @@ class LogPane(Vertical):
         self.workers.cancel_group(self, "log-stream")
         kind = RERUN_LOG if recipe else NODE_LOG if host else LOCAL_LOG
         self._show(spool, source_label, host, log_title(kind, source_label, recipe))
+
+    def show_excerpt(self, spool: LogSpool, source_label: str, *, host: str = "") -> None:
+        """Show lines read once (cited lines read back): no stream, so no previous stream's
+        state or freshness stays beside them (the caller keeps ownership of ``spool``)."""
+        self.attach(spool, source_label, host=host)
+        self._set_state(StreamState(EXCERPT, message="read once, not followed"))
 
     def open_local(self, path: str) -> None:
         """Show a local file, following its growth."""
