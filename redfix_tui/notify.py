@@ -15,6 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
 
+from .runs.model import BAD
+
 BELL = "\x07"
 """The terminal bell."""
 TITLE_LIMIT = 120
@@ -80,7 +82,7 @@ class Notifier:
     ) -> Announcement | None:
         """A rerun ended: ``redfix: RECIPE ✘ STAGE`` for the first failed stage, ``✘ stopped``
         for a terminated run, else ``redfix: RECIPE ✔ passed``."""
-        failed = [stage for stage, verdict in stages.items() if verdict in ("failed", "error")]
+        failed = [stage for stage, verdict in stages.items() if verdict in BAD]
         if terminated:
             words = "✘ stopped"
         elif failed:

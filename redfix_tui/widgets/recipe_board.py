@@ -17,7 +17,7 @@ from textual.widgets.data_table import RowDoesNotExist
 
 from ..evidence import RecipeEvidence
 from ..recipes import RecipeStatus, age_text
-from ..runs.model import STAGES, RunSummary
+from ..runs.model import BAD, STAGES, RunSummary
 from ..safe_text import clean, plain
 from ..tracker import SHORT, TrackerEntry
 
@@ -325,7 +325,7 @@ class RecipeBoard(DataTable):
         """True when the last sweep or the last isolation rerun had a failed stage."""
         verdicts = set(status.sweep.stages.values()) if status.sweep else set()
         verdicts |= set(self.isolation_stages(status).values())
-        return bool(verdicts & {"failed", "error"})
+        return bool(verdicts & BAD)
 
     def _cells(self, status: RecipeStatus, compact: bool) -> list[Text]:
         entry = self.tracker.get(status.name)
