@@ -171,6 +171,13 @@ async def test_two_marked_runs_open_their_comparison(demo, tmp_path: Path) -> No
         assert shown.first_label == f"in sweep {older.finished:%m-%d %H:%M}"
         assert shown.second_label == f"in sweep {newer.finished:%m-%d %H:%M}"
 
+        # One run opened after a comparison: c has nothing stale to compare it with.
+        await pilot.press("escape", "up", "space", "down", "space")  # both marks off
+        assert view.marked == []
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.junit.comparison is None and screen.junit.run is not None)
+        assert screen.junit.other is None
+
 
 class DownNode:
     """A node whose every command fails as a lost connection would."""

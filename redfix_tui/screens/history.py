@@ -199,6 +199,7 @@ class HistoryScreen(Screen[LogRequest | None]):
             )
             return
         self.shown = run
+        self.junit.other = None  # c compares only what was marked together
         self.junit.show_run(found)
         self._show_junit(
             f"JUnit of the {run.kind} run of {when_text(run.finished)} · {run.tag or '?'}"
