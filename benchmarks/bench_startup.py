@@ -24,6 +24,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent.parent))
 from tests.tmux import Tmux
 
+WIDTH, HEIGHT = 160, 50
+"""The terminal: wide enough for the board beside the log with every recipe's row (below 120
+columns the board stacks above the log, a third of the height, and scrolls)."""
 RECIPES = ("discourse", "mattermost-lts", "mumble", "bluesky-pds", "gitea", "keycloak")
 MINIMAL = (
     "from textual.app import App\nfrom textual.widgets import Static\n"
@@ -35,7 +38,7 @@ MINIMAL = (
 def measure(command: list[str], first, done, cwd: Path | None = None) -> tuple[float, float]:
     """Seconds from spawn to the first frame, and to the ``done`` screen."""
     start = time.monotonic()
-    tmux = Tmux(command, width=80, height=24, cwd=cwd)
+    tmux = Tmux(command, width=WIDTH, height=HEIGHT, cwd=cwd)
     try:
         tmux.wait_for(first, timeout=30, interval=0.005)
         t_first = time.monotonic() - start
@@ -80,7 +83,7 @@ def main(runs: int = 5, tree: Path | None = None) -> None:
             first.append(f)
             populated.append(p)
     b, f, p = (statistics.median(x) for x in (base, first, populated))
-    print(f"runs: {runs} (medians, real tmux 80x24), load {load()}")
+    print(f"runs: {runs} (medians, real tmux {WIDTH}x{HEIGHT}), load {load()}")
     print(f"minimal Textual app, first frame:   {b * 1000:7.0f} ms  (baseline 1.00x)")
     print(f"redfix-tui --demo, first frame:     {f * 1000:7.0f} ms  ({f / b:.2f}x)")
     print(f"redfix-tui --demo, six recipes:     {p * 1000:7.0f} ms  ({p / b:.2f}x)")
@@ -213,7 +216,7 @@ def main_openssh(runs: int = 5, tree: Path | None = None) -> None:
                     times.setdefault(f"{label} first {name}", []).append(f)
     med = {k: statistics.median(v) for k, v in times.items()}
     b = med["base"]
-    print(f"runs: {runs} (medians, interleaved, real tmux 80x24), load {load()}")
+    print(f"runs: {runs} (medians, interleaved, real tmux {WIDTH}x{HEIGHT}), load {load()}")
     print(f"minimal Textual app, first frame:          {b * 1000:7.0f} ms  (baseline 1.00x)")
     for label, where in consoles:
         print(f"{label}{f' ({where})' if where else ''}:")

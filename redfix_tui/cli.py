@@ -6,12 +6,19 @@ User errors print one line (``redfix-tui: …``) and exit non-zero; there is no 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Config, ConfigError, find_config, write_starter
+
+if TYPE_CHECKING:
+    from .app import RedfixApp
+    from .session import Session
 
 SUBCOMMANDS = ("init", "junit", "journal", "log", "runs", "rerun")
 GLOBAL_AFTER = ("--config", "--journal", "--phase")
@@ -88,8 +95,24 @@ def journal_location(args: argparse.Namespace, config: Config, demo_dir: Path | 
     return Path(config.journal.path).expanduser(), phase
 
 
-def _run_console(args: argparse.Namespace, config: Config, log_target: str | None) -> int:
+def _import_ui() -> Callable[..., RedfixApp]:
+    """Import the console's UI (Textual, the app and its main screen); return the app factory."""
     from .app import create_app
+    from .screens import main  # noqa: F401  (the default screen, imported here, off the loop)
+
+    return create_app
+
+
+async def _console(session: Session) -> None:
+    """Run the console: start connecting and the board's first read at once, import the UI in
+    a thread meanwhile (the handshake and the board's remote command overlap Textual's
+    imports), then run the app on this same loop."""
+    session.start_early()
+    create_app = await asyncio.get_running_loop().run_in_executor(None, _import_ui)
+    await create_app(session).run_async()
+
+
+def _run_console(args: argparse.Namespace, config: Config, log_target: str | None) -> int:
     from .session import Session
 
     if args.local and (args.demo or args.demo_dir):
@@ -109,7 +132,9 @@ def _run_console(args: argparse.Namespace, config: Config, log_target: str | Non
         config, journal_path, phase, host_override=host, demo_dir=demo_dir, node_name=args.node
     )
     session.open_log = log_target
-    create_app(session).run()
+    if session.early:
+        import asyncssh  # noqa: F401  (first: the handshake can start as soon as the loop runs)
+    asyncio.run(_console(session))
     if demo_dir is not None and not args.demo_dir:
         print(f"redfix-tui: demo node files left in {demo_dir}", file=sys.stderr)
     return 0

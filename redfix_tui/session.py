@@ -7,6 +7,7 @@ then connects to it exactly as to cc-ci.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,8 +19,12 @@ from .config import Config, NodeConfig
 if TYPE_CHECKING:  # asyncssh is imported on first use, after the first frame is drawn
     from .local_node import LocalNode
     from .node import NodeConnection
-    from .recipes import RecipeSource
+    from .recipes import RecipeSource, RecipeStatus
     from .runs.control import RunControl
+    from .runs.state import NodeStatus
+
+BoardRead = tuple[list["RecipeStatus"], "NodeStatus"]
+"""The board's first read: every recipe's status and the node's state."""
 
 
 def utc_now() -> datetime:
@@ -48,6 +53,41 @@ class Session:
     _services: tuple[NodeConnection | LocalNode, RecipeSource, RunControl] | None = field(
         default=None, init=False, repr=False
     )
+    _board_read: asyncio.Task[BoardRead] | None = field(default=None, init=False, repr=False)
+    started_early: bool = field(default=False, init=False)
+    """True once :meth:`start_early` began connecting (the app then need not)."""
+
+    def start_early(self) -> None:
+        """Connect and read the board's data now, in the background, before the console's UI
+        is even imported (the CLI calls this first thing in its event loop): the handshake and
+        the board's one remote command then run while Textual starts. The main screen's first
+        refresh takes the result (:meth:`take_board_read`). Not for the demo (its server starts
+        with the screen) or a local node (nothing to wait for)."""
+        if not self.early or self.started_early:
+            return
+        self.started_early = True
+        node = self.node
+        early = getattr(node, "connect_early", None)
+        if early is not None:
+            early()
+        task = asyncio.get_running_loop().create_task(self._read_board())
+        task.add_done_callback(_retrieve)
+        self._board_read = task
+
+    @property
+    def early(self) -> bool:
+        """Whether :meth:`start_early` connects (a remote node over SSH, not the demo)."""
+        return self.demo_dir is None and not self.local
+
+    async def _read_board(self) -> BoardRead:
+        await self.node.connect()
+        statuses, status = await asyncio.gather(self.recipes.load(), self.runs.status(self.clock()))
+        return statuses, status
+
+    def take_board_read(self) -> asyncio.Task[BoardRead] | None:
+        """The board read :meth:`start_early` began, once (None after that, or without it)."""
+        task, self._board_read = self._board_read, None
+        return task
 
     @property
     def local(self) -> bool:
@@ -139,7 +179,16 @@ class Session:
 
     async def close(self) -> None:
         """Close the connection and stop the demo node."""
+        early = self.take_board_read()
+        if early is not None and not early.done():
+            early.cancel()
         if self._services is not None:
             await self.node.close()
         if self.demo is not None:
             await self.demo.close()
+
+
+def _retrieve(task: asyncio.Task[BoardRead]) -> None:
+    """Mark an early board read's failure as seen (its taker, if any, gets it too)."""
+    if not task.cancelled():
+        task.exception()

@@ -84,3 +84,67 @@ async def test_the_app_connects_before_its_first_screen(
         assert screens_then == [0]
         assert node.connects == 1
     assert node.connects == 1
+
+
+async def test_the_board_read_begun_before_the_ui_fills_the_first_refresh(
+    tmp_path: Path,
+) -> None:
+    """The CLI's order: connect and read the board in the loop, then build and run the app;
+    the main screen's first refresh takes that read instead of reading again."""
+    from tests.demo_session import serve_demo
+
+    demo, config = await serve_demo(tmp_path / "node")
+    try:
+        session = Session(config, tmp_path / "JOURNAL-redfix.md", "redfix")
+        assert session.early
+        loads: list[int] = []
+        load = session.recipes.load
+
+        async def counting() -> list:
+            loads.append(1)
+            return await load()
+
+        session.recipes.load = counting  # type: ignore[method-assign]
+        session.start_early()
+        session.start_early()  # once, however often asked
+        assert session.started_early
+        app = create_app(session)
+        async with app.run_test(size=(160, 50)) as pilot:
+            board = app.screen.query_one("RecipeBoard")
+
+            async def filled() -> bool:
+                await pilot.pause(0.05)
+                return bool(board.statuses)  # type: ignore[attr-defined]
+
+            from tests.demo_session import wait_for
+
+            await wait_for(filled)
+            assert set(board.statuses) >= {"discourse", "gitea"}  # type: ignore[attr-defined]
+            assert loads == [1] and session.node.connects == 1
+            assert session.take_board_read() is None  # taken by the first refresh
+        await session.close()
+    finally:
+        await demo.close()
+
+
+async def test_an_early_board_reads_failure_is_one_line_and_one_attempt(
+    ssh_server: LocalShellServer, ssh_files: SSHFiles, tmp_path: Path
+) -> None:
+    ssh_files.known_hosts.write_text("")  # the server's key is unknown
+    config = Config()
+    config.node = node_config_for(ssh_files, ssh_server.port)
+    session = Session(config, tmp_path / "JOURNAL-redfix.md", "redfix")
+    session.start_early()
+    app = create_app(session)
+    async with app.run_test(size=(160, 50)) as pilot:
+        bar = app.screen.query_one("NodeStatusBar")
+
+        async def down() -> bool:
+            await pilot.pause(0.05)
+            return bar.connection == "down"  # type: ignore[attr-defined]
+
+        from tests.demo_session import wait_for
+
+        await wait_for(down)
+        assert "host key" in bar.message  # type: ignore[attr-defined]
+        assert session.node.connects == 1  # the screen did not try again behind it

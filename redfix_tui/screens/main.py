@@ -283,14 +283,22 @@ class MainScreen(Screen):
     async def _refresh_locked(self, recipes: bool) -> None:
         bar = self.status_bar
         due = time.monotonic() - self._recipes_read_at >= self.session.config.board.refresh_seconds
+        early = self.session.take_board_read() if recipes or due else None
         try:
-            await self.session.node.connect()
-            status_call = self.session.runs.status(self.session.clock())
-            if recipes or due:
+            if early is not None:  # connect and read, begun by the CLI before the UI loaded
+                statuses, status = await early
+                self._recipes_read_at = time.monotonic()
+            elif recipes or due:
+                await self.session.node.connect()
+                status_call = self.session.runs.status(self.session.clock())
                 statuses, status = await asyncio.gather(self.session.recipes.load(), status_call)
                 self._recipes_read_at = time.monotonic()
             else:
-                statuses, status = self.statuses, await status_call
+                await self.session.node.connect()
+                statuses, status = (
+                    self.statuses,
+                    await self.session.runs.status(self.session.clock()),
+                )
         except NodeError as exc:
             if exc.kind == "command":  # the node is there; one of its commands failed
                 bar.problem = exc.message
