@@ -22,7 +22,42 @@ def test_chunks_split_anywhere_give_the_same_lines() -> None:
         assert spool.line_count == spool.complete_lines == 500
         assert [spool.read_line(i) for i in range(500)] == expected
         assert spool.read_lines(10, 20) == expected[10:20]
-        assert isinstance(spool._starts, array) and spool._starts.typecode == "Q"
+        assert all(isinstance(s, array) and s.typecode == "Q" for s, _ in spool._found)
+
+
+def test_blocks_are_indexed_when_read_and_agree_with_a_plain_split(monkeypatch) -> None:
+    """Appends only count newlines; a block's line starts are found on the first read in it,
+    whichever block is read first, also from another block's boundary (small blocks here)."""
+    import redfix_tui.logs.spool as spool_module
+
+    monkeypatch.setattr(spool_module, "BLOCK", 64)
+    rng = random.Random(9)
+    lines = [b"x" * rng.choice((0, 1, 5, 30, 70, 200)) for _ in range(400)]
+    data = b"\n".join(lines) + b"\ntail"
+    starts = [0] + [i + 1 for i, byte in enumerate(data) if byte == 10]
+    with LogSpool() as spool:
+        pos = 0
+        while pos < len(data):
+            step = rng.randint(1, 90)
+            spool.append(data[pos : pos + step])
+            pos += step
+        assert len(spool._bases) > 10
+        assert not any(len(s) for s, _ in spool._found), "nothing indexed before a read"
+        assert spool.line_count == 401 and spool.complete_lines == 400
+        assert spool.read_line(400) == "tail"
+        assert sum(1 for s, _ in spool._found if len(s)) <= 2, "only the last blocks"
+        order = list(range(401))
+        rng.shuffle(order)
+        for i in order:
+            assert spool.line_start(i) == starts[i]
+            assert spool.read_line(i) == (lines[i] if i < 400 else b"tail").decode()
+        assert spool.line_start(401) == len(data)
+        for offset in rng.sample(range(len(data)), 300):
+            assert spool.line_at_offset(offset) == max(
+                i for i, start in enumerate(starts) if start <= offset
+            )
+        spool.append(b" more\nend")  # the open block, indexed already, grows
+        assert spool.read_line(400) == "tail more" and spool.read_line(401) == "end"
 
 
 def test_unterminated_last_line_grows() -> None:

@@ -1,14 +1,20 @@
 """A local spool of a log's bytes with a compact index of where each line starts.
 
-Streams are appended as raw byte chunks to a temporary file; line starts are indexed as the
-bytes arrive in an ``array('Q')`` (8 bytes a line, so a million lines cost 8 MB), and lines are
-read back on demand with ``os.pread``. Nothing keeps the text of every line in memory: readers
-(the log view, search) pull the few lines they need, through a small LRU cache.
+Streams are appended as raw byte chunks to a temporary file, and read back on demand with
+``os.pread``. Nothing keeps the text of every line in memory: readers (the log view, search) pull
+the few lines they need, through a small LRU cache.
 
-Line ``i`` (0-based) spans ``starts[i]`` up to the next start (or the end of the data for the
-last, possibly unterminated, line). Its text excludes the ``\\n`` and a ``\\r`` before it, and
-decodes as UTF-8 with replacement characters. The spool is written by one thread (the event loop)
-and may be read from others (search threads): reads only touch lines that are already indexed.
+The index is kept in blocks of about :data:`BLOCK` bytes. Appending only counts a chunk's
+newlines (one C-speed pass); a block's line starts are found when a reader first needs a line in
+it (one ``split`` of the block's bytes, read back from the file, into an ``array('Q')``: 8 bytes
+a line, so a million lines cost 8 MB once all are read). A view following a flood therefore
+indexes only the blocks it shows, and a search the blocks it scans (in its own thread).
+
+Line ``i`` (0-based) spans its start up to the next start (or the end of the data for the last,
+possibly unterminated, line). Its text excludes the ``\\n`` and a ``\\r`` before it, and decodes
+as UTF-8 with replacement characters. The spool is written by one thread (the event loop) and may
+be read from others (search threads): reads only touch lines that are already counted, and a
+block's index is built under a lock.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import os
 import tempfile
 import threading
 from array import array
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from itertools import accumulate
 from pathlib import Path
@@ -26,6 +33,8 @@ from redfix_tui.logs.clock import ArrivalTimes
 
 _CACHE_SIZE = 512
 _READ_BLOCK = 1 << 20
+BLOCK = 1 << 20
+"""A block of the index closes once it holds this many bytes (a new one starts)."""
 
 
 class LogSpool:
@@ -38,9 +47,7 @@ class LogSpool:
         self.path = Path(name)
         """Where the spooled bytes live."""
         self._owned = True
-        self._starts = array("Q", [0])
-        self._size = 0
-        self._tail_newline = True
+        self._reset_index()
         self._cache: OrderedDict[int, str] = OrderedDict()
         self._lock = threading.Lock()
         self.version = 0
@@ -50,6 +57,19 @@ class LogSpool:
         self.arrivals = ArrivalTimes()
         """When each chunk arrived (one timestamp a chunk; replace it to inject a clock)."""
 
+    def _reset_index(self) -> None:
+        self._size = 0
+        self._tail_newline = True
+        self._lines = 0
+        """Newlines seen (complete lines)."""
+        self._bases = array("Q")
+        """Where each block of the index starts (a byte offset)."""
+        self._ends = array("Q")
+        """Newlines seen up to the end of each block (line ``k`` >= 1 starts in the first
+        block whose count reaches ``k``)."""
+        self._found: list[tuple[array[int], int]] = []
+        """Each block's line starts found so far, and up to which byte they were looked for."""
+
     @classmethod
     def open_file(cls, path: str | os.PathLike[str]) -> LogSpool:
         """Index an existing local file in place (read-only; later growth via :meth:`refresh`)."""
@@ -57,9 +77,7 @@ class LogSpool:
         spool._fd = os.open(path, os.O_RDONLY)
         spool.path = Path(path)
         spool._owned = False
-        spool._starts = array("Q", [0])
-        spool._size = 0
-        spool._tail_newline = True
+        spool._reset_index()
         spool._cache = OrderedDict()
         spool._lock = threading.Lock()
         spool.version = 0
@@ -97,23 +115,50 @@ class LogSpool:
     def _index(self, chunk: bytes) -> None:
         base = self._size
         self.arrivals.record(base)
-        pieces = chunk.split(b"\n")
-        if len(pieces) > 1:
-            # Each "\n" ends a line; the next line starts just after it.
-            ends = accumulate((len(p) + 1 for p in pieces[:-1]), initial=base)
-            next(ends)
-            with self._lock:
-                self._starts.extend(ends)
+        count = chunk.count(b"\n")
+        with self._lock:
+            if not self._bases or base - self._bases[-1] >= BLOCK:
+                self._bases.append(base)
+                self._ends.append(self._lines)
+                self._found.append((array("Q"), base))
+            self._lines += count
+            self._ends[-1] = self._lines
         self._size = base + len(chunk)
         self._tail_newline = chunk.endswith(b"\n")
         self.version += 1
+
+    def _block_starts(self, block: int) -> array[int]:
+        """The line starts found in ``block`` (every one up to the data counted so far)."""
+        starts, done = self._found[block]
+        end = self._bases[block + 1] if block + 1 < len(self._bases) else self._size
+        if done < end:
+            with self._lock:
+                starts, done = self._found[block]
+                if done < end:
+                    data = os.pread(self._fd, end - done, done)
+                    pieces = data.split(b"\n")
+                    if len(pieces) > 1:
+                        # Each "\n" ends a line; the next line starts just after it.
+                        ends = accumulate(map(_plus_one, map(len, pieces[:-1])), initial=done)
+                        next(ends)
+                        starts.extend(ends)
+                    self._found[block] = (starts, end)
+        return starts
+
+    def _start(self, index: int) -> int:
+        """Where line ``index`` starts (0 <= index <= complete lines)."""
+        if index == 0:
+            return 0
+        block = bisect_left(self._ends, index)
+        before = self._ends[block - 1] if block else 0
+        return self._block_starts(block)[index - before - 1]
 
     def mark(self, text: str) -> int:
         """Append a visible marker line (on a line of its own); return its line number."""
         prefix = b"" if self._tail_newline else b"\n"
         line = f"\x1b[1;7m{text}\x1b[0m".encode()
         self.append(prefix + line + b"\n")
-        number = len(self._starts) - 2
+        number = self._lines - 1
         self.marks.append(number)
         return number
 
@@ -132,22 +177,21 @@ class LogSpool:
     @property
     def complete_lines(self) -> int:
         """Number of lines terminated by ``\\n``."""
-        return len(self._starts) - 1
+        return self._lines
 
     @property
     def line_count(self) -> int:
         """Number of lines, counting an unterminated last line."""
-        n = len(self._starts) - 1
+        n = self._lines
         return n if self._tail_newline else n + 1
 
     def span(self, index: int) -> tuple[int, int]:
         """Return the byte range ``(start, end)`` of line ``index``, end excluding the newline."""
-        starts = self._starts
-        n = len(starts) - 1
+        n = self._lines
         if index < 0 or index >= self.line_count:
             raise IndexError(index)
-        start = starts[index]
-        end = starts[index + 1] - 1 if index < n else self._size
+        start = self._start(index)
+        end = self._start(index + 1) - 1 if index < n else self._size
         return start, end
 
     def line_length(self, index: int) -> int:
@@ -192,7 +236,7 @@ class LogSpool:
         last = min(last, self.line_count)
         if first >= last:
             return []
-        start = self._starts[first]
+        start = self._start(first)
         end = self.span(last - 1)[1]
         data = decode(os.pread(self._fd, end - start, start))
         return [line.removesuffix("\r") for line in data.split("\n")]
@@ -203,15 +247,17 @@ class LogSpool:
 
     def line_start(self, index: int) -> int:
         """Byte offset where line ``index`` starts (``line_count`` gives the data's end)."""
-        if index >= len(self._starts):
+        if index > self._lines:
             return self._size
-        return self._starts[index]
+        return self._start(index)
 
     def line_at_offset(self, offset: int) -> int:
         """Return the line number containing byte ``offset``."""
-        from bisect import bisect_right
-
-        return bisect_right(self._starts, offset) - 1
+        block = bisect_right(self._bases, offset) - 1
+        if block < 0:
+            return 0
+        before = self._ends[block - 1] if block else 0
+        return before + bisect_right(self._block_starts(block), offset)
 
     def close(self) -> None:
         """Close the spool; a temporary spool file is deleted."""
@@ -227,3 +273,6 @@ class LogSpool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_plus_one = (1).__add__
