@@ -52,6 +52,8 @@ class SSHTarget:
     global_known_hosts: list[Path] = field(default_factory=list)
     config_paths: list[str] = field(default_factory=list)
     """The OpenSSH client config files read (handed on to asyncssh)."""
+    ciphers: bool = False
+    """True when the ssh config chooses the ciphers (``Ciphers``): then they are left alone."""
 
     @property
     def files(self) -> list[Path]:
@@ -108,7 +110,15 @@ def resolve_target(
     global_files = [_expand(str(p)) for p in listed_global or [GLOBAL_KNOWN_HOSTS]]
     global_files = [p for p in global_files if p.is_file() and p not in files]
     return SSHTarget(
-        host, hostname, real_port, user, files, source, global_files, config_paths=paths
+        host,
+        hostname,
+        real_port,
+        user,
+        files,
+        source,
+        global_files,
+        config_paths=paths,
+        ciphers=bool(config.get("Ciphers")),
     )
 
 
