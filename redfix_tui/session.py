@@ -8,6 +8,7 @@ then connects to it exactly as to cc-ci.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from .config import Config, NodeConfig
 
 if TYPE_CHECKING:  # asyncssh is imported on first use, after the first frame is drawn
     from .local_node import LocalNode
+    from .logs.tail import RemoteTail
     from .node import NodeConnection
     from .recipes import RecipeSource, RecipeStatus
     from .runs.control import RunControl
@@ -55,6 +57,9 @@ class Session:
     )
     _board_read: asyncio.Task[BoardRead] | None = field(default=None, init=False, repr=False)
     started_early: bool = field(default=False, init=False)
+    _early_tail: tuple[RemoteTail, asyncio.Task[None]] | None = field(
+        default=None, init=False, repr=False
+    )
     """True once :meth:`start_early` began connecting (the app then need not)."""
 
     def start_early(self) -> None:
@@ -73,6 +78,14 @@ class Session:
         task = asyncio.get_running_loop().create_task(self._read_board())
         task.add_done_callback(_retrieve)
         self._board_read = task
+        if self.open_log:  # `redfix-tui log NODE:FILE`: its bytes start coming in now too
+            from .logs.spool import LogSpool
+            from .logs.tail import RemoteTail
+
+            tail = RemoteTail(node, self.open_log, LogSpool())
+            tail_task = asyncio.get_running_loop().create_task(tail.run())
+            tail_task.add_done_callback(_retrieve)
+            self._early_tail = (tail, tail_task)
 
     @property
     def early(self) -> bool:
@@ -83,6 +96,15 @@ class Session:
         await self.node.connect()
         statuses, status = await asyncio.gather(self.recipes.load(), self.runs.status(self.clock()))
         return statuses, status
+
+    def take_early_tail(self, path: str) -> tuple[RemoteTail, asyncio.Task[None]] | None:
+        """The tail of ``path`` :meth:`start_early` began (and its running task), once; the
+        taker owns both (its spool too). None for another path, or after it was taken."""
+        early = self._early_tail
+        if early is None or early[0].path != path:
+            return None
+        self._early_tail = None
+        return early
 
     def take_board_read(self) -> asyncio.Task[BoardRead] | None:
         """The board read :meth:`start_early` began, once (None after that, or without it)."""
@@ -182,13 +204,19 @@ class Session:
         early = self.take_board_read()
         if early is not None and not early.done():
             early.cancel()
+        tail, self._early_tail = self._early_tail, None
+        if tail is not None:  # never handed to a log view
+            tail[1].cancel()
+            with contextlib.suppress(asyncio.CancelledError):  # the cancellation just asked
+                await tail[1]
+            tail[0].spool.close()
         if self._services is not None:
             await self.node.close()
         if self.demo is not None:
             await self.demo.close()
 
 
-def _retrieve(task: asyncio.Task[BoardRead]) -> None:
-    """Mark an early board read's failure as seen (its taker, if any, gets it too)."""
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Mark an early task's failure as seen (its taker, if any, gets it too)."""
     if not task.cancelled():
         task.exception()

@@ -148,3 +148,38 @@ async def test_an_early_board_reads_failure_is_one_line_and_one_attempt(
         await wait_for(down)
         assert "host key" in bar.message  # type: ignore[attr-defined]
         assert session.node.connects == 1  # the screen did not try again behind it
+
+
+async def test_log_node_file_starts_its_tail_before_the_ui_and_the_pane_takes_it_over(
+    ssh_server: LocalShellServer, ssh_files: SSHFiles, tmp_path: Path
+) -> None:
+    """`redfix-tui log NODE:FILE`: the tail begun with the connection fills the spool the log
+    pane then shows; one follower on the node, none started again by the pane."""
+    log = tmp_path / "redfix-plausible.log"
+    log.write_bytes(b"".join(b"upgrade step %d\n" % i for i in range(2000)))
+    config = Config()
+    config.node = node_config_for(ssh_files, ssh_server.port)
+    session = Session(config, tmp_path / "JOURNAL-redfix.md", "redfix")
+    session.open_log = str(log)
+    session.start_early()
+    early = session._early_tail
+    assert early is not None
+    app = create_app(session)
+    async with app.run_test(size=(160, 50)) as pilot:
+        from tests.demo_session import wait_for
+
+        view = app.screen.query_one("LogView")
+
+        async def shown() -> bool:
+            await pilot.pause(0.05)
+            spool = view.spool  # type: ignore[attr-defined]
+            return spool is not None and spool.complete_lines == 2000
+
+        await wait_for(shown)
+        assert view.spool is early[0].spool  # type: ignore[attr-defined]
+        assert session.take_early_tail(str(log)) is None  # taken by the pane
+        followers = [c for c in ssh_server.commands if c.startswith("exec python3 -c ")]
+        assert len(followers) == 1
+        pane = app.screen.query_one("LogPane")
+        assert pane._state.status == "CONNECTED"  # type: ignore[attr-defined]
+    assert early[1].done()  # the pane's worker stopped the tail with the app

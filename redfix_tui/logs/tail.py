@@ -183,6 +183,12 @@ class RemoteTail:
         if self._on_state is not None:
             self._on_state(state)
 
+    def watch(self, on_state: StateCallback) -> None:
+        """Report state changes to ``on_state`` from now on, starting with the current state (a
+        tail begun before its view existed is handed to the view this way)."""
+        self._on_state = on_state
+        on_state(self.state)
+
     def _identity(self) -> tuple[int, str]:
         if self._head is not None:
             return len(self._head), sha256(bytes(self._head))

@@ -528,7 +528,8 @@ class MainScreen(Screen):
         self._following = path
         recipe = self._rerun_log_recipe(path)
         pane = self.query_one(LogPane)
-        pane.follow_remote(self.session.node, path, recipe=recipe)
+        early = self.session.take_early_tail(path)  # `log NODE:FILE`: begun before the UI
+        pane.follow_remote(self.session.node, path, recipe=recipe, early=early)
         pane.watch_failures = self.session.config.notify.failure_lines
         book = self.reruns.book
         pane.log_view.previous_stage_s = (

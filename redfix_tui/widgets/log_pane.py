@@ -13,6 +13,7 @@ are posted as :class:`LogPane.FailureAppeared`.
 
 from __future__ import annotations
 
+import asyncio
 import posixpath
 import time
 
@@ -224,14 +225,29 @@ class LogPane(Vertical):
         self._new_spool(spool, path, title=log_title(LOCAL_LOG, path))
         self._set_state(StreamState("LOCAL", message=path))
 
-    def follow_remote(self, node: Node, path: str, *, recipe: str = "") -> RemoteTail:
+    def follow_remote(
+        self,
+        node: Node,
+        path: str,
+        *,
+        recipe: str = "",
+        early: tuple[RemoteTail, asyncio.Task[None]] | None = None,
+    ) -> RemoteTail:
         """Tail ``path`` on ``node`` (reconnecting and resuming after drops); ``recipe`` when it
-        is that recipe's rerun log (the title says so)."""
-        spool = LogSpool()
-        tail = RemoteTail(node, path, spool, on_state=self._set_state)
+        is that recipe's rerun log (the title says so). ``early``: a tail of ``path`` already
+        running (begun before the UI, :meth:`Session.start_early`), taken over with its spool."""
+        if early is not None:
+            tail, task = early
+            spool = tail.spool
+            tail.watch(self._set_state)
+            stream = _adopted(task)
+        else:
+            spool = LogSpool()
+            tail = RemoteTail(node, path, spool, on_state=self._set_state)
+            stream = tail.run()
         title = log_title(RERUN_LOG if recipe else NODE_LOG, path, recipe)
         self._new_spool(spool, path, node.host_label, title)
-        self.run_worker(tail.run(), group="log-stream", exclusive=True, name="log-tail")
+        self.run_worker(stream, group="log-stream", exclusive=True, name="log-tail")
         return tail
 
     def run_remote(self, node: Node, command: str, label: str) -> RemoteCommandStream:
@@ -343,3 +359,11 @@ class LogPane(Vertical):
         if event.key == "escape" and self.query_one("#log-find", Input).has_focus:
             event.stop()
             self._close_find()
+
+
+async def _adopted(task: asyncio.Task[None]) -> None:
+    """Wait for a tail begun before the pane; the worker's cancellation stops it too."""
+    try:
+        await task
+    finally:
+        task.cancel()
