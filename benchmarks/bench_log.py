@@ -362,7 +362,8 @@ def e2e_openssh(args: argparse.Namespace) -> None:
     """End to end over OpenSSH: ``redfix-tui log HOST:FILE`` launched in a real tmux, from
     launch to the first and to the last log line on screen, each beside ``ssh NODE cat FILE >
     /dev/null`` timed in the same run; interleaved, medians of ``--runs``. Two configs: one
-    pointing at the node's real paths, and the default one (the harness path absent there)."""
+    pointing at the node's real paths, and the default one (the harness path absent there).
+    Also the console's peak RSS (VmHWM of its process, read once the last line is shown)."""
     import subprocess
 
     import tomli_w
@@ -420,7 +421,16 @@ def e2e_openssh(args: argparse.Namespace) -> None:
                 subprocess.run(ssh, stdout=subprocess.DEVNULL, check=True)
                 return time.monotonic() - start
 
-            def console(config: Path, where: Path | None) -> tuple[float, float]:
+            def peak_rss(tmux: Tmux) -> float:
+                """The console's peak resident memory so far (VmHWM, MB): the pane's process
+                is the console's Python (tmux runs the command directly)."""
+                status = Path(f"/proc/{tmux.pane_pid()}/status").read_text()
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+                return float("nan")
+
+            def console(config: Path, where: Path | None) -> tuple[float, float, float]:
                 command = [
                     sys.executable,
                     "-m",
@@ -437,11 +447,12 @@ def e2e_openssh(args: argparse.Namespace) -> None:
                     first = time.monotonic() - start
                     tmux.wait_for(lambda s: last in s, timeout=120, interval=0.02)
                     done = time.monotonic() - start
+                    rss = peak_rss(tmux)
                     tmux.send("q")
                 finally:
                     time.sleep(0.2)
                     tmux.kill()
-                return first, done
+                return first, done, rss
 
             ssh_cat()  # page cache, sshd warm
             rows: dict[str, list[float]] = {}
@@ -449,12 +460,14 @@ def e2e_openssh(args: argparse.Namespace) -> None:
                 for name, config in (("real", node.direct), ("default", default)):
                     rows.setdefault("cat " + name, []).append(ssh_cat())
                     if tree is not None:
-                        first, done = console(config, tree)
+                        first, done, rss = console(config, tree)
                         rows.setdefault("tree first " + name, []).append(first)
                         rows.setdefault("tree last " + name, []).append(done)
-                    first, done = console(config, None)
+                        rows.setdefault("tree rss " + name, []).append(rss)
+                    first, done, rss = console(config, None)
                     rows.setdefault("first " + name, []).append(first)
                     rows.setdefault("last " + name, []).append(done)
+                    rows.setdefault("rss " + name, []).append(rss)
     med = {k: statistics.median(v) for k, v in rows.items()}
     print(f"runs: {args.runs} (medians, interleaved, real tmux 200x50), end: {_load()}")
     for name in ("real", "default"):
@@ -470,6 +483,8 @@ def e2e_openssh(args: argparse.Namespace) -> None:
                 f"  launch -> last log line{label}:  {done * 1000:7.0f} ms  "
                 f"({done / cat:.1f}x ssh cat; target <= 3x)"
             )
+            rss = max(rows[key + "rss " + name])
+            print(f"  peak RSS (VmHWM){label}:        {rss:7.0f} MB  (worst run; target <= 120 MB)")
 
 
 if __name__ == "__main__":
