@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # asyncssh is imported on first use, after the first frame is
     from .runs.control import RunControl
     from .runs.state import NodeStatus
 
+TAIL_FIRST_S = 2.0
+"""With ``log NODE:FILE``, the board's first read waits (at most this long) for the log's
+follower to start on the node: the node starts one command at a time faster than two."""
 BoardRead = tuple[list["RecipeStatus"], "NodeStatus"]
 """The board's first read: every recipe's status and the node's state."""
 
@@ -75,9 +78,7 @@ class Session:
         early = getattr(node, "connect_early", None)
         if early is not None:
             early()
-        task = asyncio.get_running_loop().create_task(self._read_board())
-        task.add_done_callback(_retrieve)
-        self._board_read = task
+        tail: RemoteTail | None = None
         if self.open_log:  # `redfix-tui log NODE:FILE`: its bytes start coming in now too
             from .logs.spool import LogSpool
             from .logs.tail import RemoteTail
@@ -86,14 +87,22 @@ class Session:
             tail_task = asyncio.get_running_loop().create_task(tail.run())
             tail_task.add_done_callback(_retrieve)
             self._early_tail = (tail, tail_task)
+        task = asyncio.get_running_loop().create_task(self._read_board(tail))
+        task.add_done_callback(_retrieve)
+        self._board_read = task
 
     @property
     def early(self) -> bool:
         """Whether :meth:`start_early` connects (a remote node over SSH, not the demo)."""
         return self.demo_dir is None and not self.local
 
-    async def _read_board(self) -> BoardRead:
+    async def _read_board(self, tail: RemoteTail | None = None) -> BoardRead:
         await self.node.connect()
+        if tail is not None:  # the log asked for goes first: its follower starts alone
+            waited = 0.0
+            while tail.state.status == "CONNECTING" and waited < TAIL_FIRST_S:
+                await asyncio.sleep(0.02)
+                waited += 0.02
         statuses, status = await asyncio.gather(self.recipes.load(), self.runs.status(self.clock()))
         return statuses, status
 
