@@ -19,8 +19,11 @@ FLOOD_INTERVAL = 0.125
 """While lines pour in, the shortest time between repaints (seconds): at most 8 a second."""
 PAINT_BUDGET = 0.05
 """While lines pour in, the share of the time the view's rendering may take."""
-MAX_PAINT_INTERVAL = 0.25
-"""While lines pour in, the longest wait between repaints (seconds)."""
+MAX_PAINT_INTERVAL = 0.5
+"""While lines pour in, the longest wait between repaints (seconds). The paint cost measured is
+the view's own lines; a whole frame (compositor, borders, board) costs several times that, and
+at 200x50 took ~40% of the event loop during a 1M-line flood over OpenSSH at 4 frames a second
+(``benchmarks/bench_log.py --e2e-openssh``), so a slow-painting flood gets 2."""
 SCROLLBAR_INTERVAL = 0.5
 """While lines pour in, how often the scrollbar is brought up to date (seconds)."""
 RATE_WINDOW = 1.0
