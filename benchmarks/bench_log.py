@@ -22,9 +22,10 @@ server, host key pinned, for the raw read and the pane):
 Run: ``.venv/bin/python benchmarks/bench_log.py [--lines N] [--runs R] [--flood-rate R]
 [--no-gc-freeze]``; ``--e2e-openssh`` instead launches ``redfix-tui log HOST:FILE`` in a real
 tmux against the test suite's OpenSSH sshd, beside ``ssh NODE cat FILE`` (see
-:func:`e2e_openssh`). Like the console (``RedfixApp.on_ready``), the bench app freezes the heap
-once it is up, so objects from start-up are never traversed by the garbage collector;
-``--no-gc-freeze`` measures without that.
+:func:`e2e_openssh`); ``--e2e-local`` launches ``redfix-tui --local log FILE`` beside ``cat FILE``
+plus a minimal Textual app (:func:`e2e_local`). Like the console (``RedfixApp.on_ready``), the
+bench app freezes the heap once it is up, so objects from start-up are never traversed by the
+garbage collector; ``--no-gc-freeze`` measures without that.
 Targets: ratio ≤ 1.5, RSS growth ≤ 48 MB, key → frame p95 ≤ 50 ms with ≥ 100k lines/s
 arriving. The machine is shared: run it several times and compare medians (load is printed).
 """
@@ -487,6 +488,86 @@ def e2e_openssh(args: argparse.Namespace) -> None:
             print(f"  peak RSS (VmHWM){label}:        {rss:7.0f} MB  (worst run; target <= 120 MB)")
 
 
+def e2e_local(args: argparse.Namespace) -> None:
+    """End to end on the node itself: ``redfix-tui --local log FILE`` launched in a real tmux,
+    from launch to the last log line on screen, beside ``cat FILE > /dev/null`` plus a minimal
+    Textual app's launch to its first frame, both timed in the same run; interleaved, medians
+    of ``--runs``, and the console's peak RSS."""
+    import subprocess
+
+    import tomli_w
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_startup import MINIMAL
+
+    from tests.tmux import Tmux
+
+    print(f"start: {_load()} ({os.cpu_count()} CPUs)")
+    with tempfile.TemporaryDirectory(prefix="bench-log-local-") as tmp:
+        tmpdir = Path(tmp)
+        log = tmpdir / "redfix-plausible.log"
+        size = generate(log, args.lines)
+        last = f"step {args.lines - 1:8d}"
+        print(f"generated {args.lines:,} lines, {size / 1e6:.1f} MB")
+        config = tmpdir / "local.toml"
+        config.write_text(
+            tomli_w.dumps(
+                {
+                    "node": {"host": "local"},
+                    "journal": {"path": str(tmpdir / "JOURNAL-redfix.md")},
+                    "board": {"tracker": str(tmpdir / "tracker.toml")},
+                }
+            )
+        )
+        minimal = tmpdir / "minimal.py"
+        minimal.write_text(MINIMAL)
+
+        def launch(command: list[str], done: str) -> tuple[float, float]:
+            start = time.monotonic()
+            tmux = Tmux(command, width=200, height=50)
+            try:
+                tmux.wait_for(lambda s: done in s, timeout=120, interval=0.01)
+                took = time.monotonic() - start
+                status = Path(f"/proc/{tmux.pane_pid()}/status").read_text()
+                rss = next(
+                    int(line.split()[1]) / 1024
+                    for line in status.splitlines()
+                    if line.startswith("VmHWM:")
+                )
+                tmux.send("q")
+            finally:
+                time.sleep(0.2)
+                tmux.kill()
+            return took, rss
+
+        def cat() -> float:
+            start = time.monotonic()
+            subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=True)
+            return time.monotonic() - start
+
+        command = [sys.executable, "-m", "redfix_tui", "--local", "--config", str(config)]
+        cat()  # page cache
+        rows: dict[str, list[float]] = {}
+        for _ in range(args.runs):
+            rows.setdefault("cat", []).append(cat())
+            rows.setdefault("minimal", []).append(
+                launch([sys.executable, str(minimal)], "minimal-ready")[0]
+            )
+            took, rss = launch([*command, "log", str(log)], last)
+            rows.setdefault("console", []).append(took)
+            rows.setdefault("rss", []).append(rss)
+    med = {k: statistics.median(v) for k, v in rows.items()}
+    base = med["cat"] + med["minimal"]
+    print(f"runs: {args.runs} (medians, interleaved, real tmux 200x50), end: {_load()}")
+    print(f"  cat FILE > /dev/null:              {med['cat'] * 1000:7.0f} ms")
+    print(f"  minimal Textual app, first frame:  {med['minimal'] * 1000:7.0f} ms")
+    print(
+        f"  --local launch -> last log line:   {med['console'] * 1000:7.0f} ms  "
+        f"({med['console'] / base:.1f}x cat + minimal app; target <= 2x)"
+    )
+    print(f"  peak RSS (VmHWM):                  {max(rows['rss']):7.0f} MB  (worst run)")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -506,10 +587,17 @@ if __name__ == "__main__":
         help="end to end over OpenSSH: the console launched in tmux, beside ssh cat",
     )
     parser.add_argument(
+        "--e2e-local",
+        action="store_true",
+        help="end to end with --local: the console launched in tmux, beside cat",
+    )
+    parser.add_argument(
         "--tree", type=Path, help="with --e2e-openssh: also run the console from this tree"
     )
     parsed = parser.parse_args()
     if parsed.e2e_openssh:
         e2e_openssh(parsed)
+    elif parsed.e2e_local:
+        e2e_local(parsed)
     else:
         asyncio.run(main(parsed))
