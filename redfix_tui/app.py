@@ -101,7 +101,7 @@ class RedfixApp(App[None]):
         Textual starts (the main screen's first refresh then finds the connection up, or its
         error). Not for the demo (its server starts with the screen) or a local node."""
         session = self.session
-        if not self.load or not session.early or session.started_early:
+        if not self.load or not session.early or session.local or session.started_early:
             return  # the CLI started already (Session.start_early), or nothing to connect to
         early = getattr(session.node, "connect_early", None)
         if early is not None:

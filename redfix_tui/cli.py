@@ -132,7 +132,7 @@ def _run_console(args: argparse.Namespace, config: Config, log_target: str | Non
         config, journal_path, phase, host_override=host, demo_dir=demo_dir, node_name=args.node
     )
     session.open_log = log_target
-    if session.early:
+    if session.early and not session.local:
         import asyncssh  # noqa: F401  (first: the handshake can start as soon as the loop runs)
     asyncio.run(_console(session))
     if demo_dir is not None and not args.demo_dir:

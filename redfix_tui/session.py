@@ -70,7 +70,7 @@ class Session:
         is even imported (the CLI calls this first thing in its event loop): the handshake and
         the board's one remote command then run while Textual starts. The main screen's first
         refresh takes the result (:meth:`take_board_read`). Not for the demo (its server starts
-        with the screen) or a local node (nothing to wait for)."""
+        with the screen)."""
         if not self.early or self.started_early:
             return
         self.started_early = True
@@ -93,8 +93,10 @@ class Session:
 
     @property
     def early(self) -> bool:
-        """Whether :meth:`start_early` connects (a remote node over SSH, not the demo)."""
-        return self.demo_dir is None and not self.local
+        """Whether :meth:`start_early` starts anything: for a node over SSH or this machine
+        (``--local``: its commands and the log's follower take a while to start too), not for
+        the demo (its server starts with the screen)."""
+        return self.demo_dir is None
 
     async def _read_board(self, tail: RemoteTail | None = None) -> BoardRead:
         await self.node.connect()
