@@ -25,7 +25,7 @@ from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher
 from textual.worker import Worker
 
 from ..config import ConfigError
@@ -39,6 +39,7 @@ from ..shellcmd import UnsafeValue
 from ..tracker import CLASSIFICATIONS, Tracker, TrackerError
 from ..widgets.choice_dialog import ChoiceDialog
 from ..widgets.junit_pane import JUnitPane
+from ..widgets.key_footer import KeyFooter
 from ..widgets.log_pane import LogPane
 from ..widgets.log_view import LogView
 from ..widgets.recipe_board import RecipeBoard
@@ -146,7 +147,7 @@ class MainScreen(Screen):
                 with ContentSwitcher(initial="log-pane", id="switcher"):
                     yield LogPane(id="log-pane")
         yield NodeStatusBar(id="status", clock=clock, tick=self.tick)
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def board(self) -> RecipeBoard:
