@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Config, NodeConfig
 
-if TYPE_CHECKING:  # asyncssh is imported on first use, after the first frame is drawn
+if TYPE_CHECKING:  # imported on first use (the CLI imports asyncssh before the UI)
     from .local_node import LocalNode
     from .logs.tail import RemoteTail
     from .node import NodeConnection
@@ -60,17 +60,18 @@ class Session:
     )
     _board_read: asyncio.Task[BoardRead] | None = field(default=None, init=False, repr=False)
     started_early: bool = field(default=False, init=False)
+    """True once :meth:`start_early` began connecting (the app then need not)."""
     _early_tail: tuple[RemoteTail, asyncio.Task[None]] | None = field(
         default=None, init=False, repr=False
     )
-    """True once :meth:`start_early` began connecting (the app then need not)."""
 
     def start_early(self) -> None:
         """Connect and read the board's data now, in the background, before the console's UI
         is even imported (the CLI calls this first thing in its event loop): the handshake and
         the board's one remote command then run while Textual starts. The main screen's first
-        refresh takes the result (:meth:`take_board_read`). Not for the demo (its server starts
-        with the screen)."""
+        refresh takes the result (:meth:`take_board_read`). With :attr:`open_log`, its tail
+        starts too, before the board's read, and the log pane takes it over
+        (:meth:`take_early_tail`). Not for the demo (its server starts with the screen)."""
         if not self.early or self.started_early:
             return
         self.started_early = True
@@ -188,6 +189,9 @@ class Session:
     async def switch_node(self, name: str) -> None:
         """Use the configured node ``name`` from now on (closing the current connection)."""
         self.config.node_config(name)  # raises ConfigError for an unknown name
+        early = self.take_board_read()  # a read of the node left behind is not wanted
+        if early is not None:
+            early.cancel()
         if self._services is not None:
             await self.node.close()
         self._services = None
