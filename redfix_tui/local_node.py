@@ -20,6 +20,7 @@ import contextlib
 import os
 import signal
 import socket
+import sys
 from collections.abc import AsyncGenerator, Callable, Mapping
 from pathlib import Path
 
@@ -65,6 +66,10 @@ class LocalNode:
         self.label = label
         self.env = dict(env) if env is not None else None
         self.cwd = Path(cwd) if cwd is not None else Path.home()
+        self.python = sys.executable or "python3"
+        """The interpreter of Python helpers (the log's follower): the console's own, which is
+        surely there, where ``python3`` on the PATH may be a slow wrapper (pyenv's shim: ~0.2 s
+        a start)."""
         self._sessions = asyncio.Semaphore(SESSIONS)
         self._listeners: list[Callable[[str, str], None]] = []
         self._connected = False

@@ -151,6 +151,29 @@ async def test_read_file(local: LocalNode, tmp_path: Path) -> None:
         await local.read_file(str(tmp_path))
 
 
+async def test_the_log_follower_runs_with_the_consoles_own_python(tmp_path: Path) -> None:
+    """A local tail needs no python3 on the PATH (nor its wrappers): the follower is run by
+    the console's interpreter, with its exactly-once checks (not the plain tail -F)."""
+    log = tmp_path / "run.log"
+    log.write_bytes(b"one\ntwo\n")
+    node = LocalNode(cwd=tmp_path, env={"PATH": str(tmp_path / "no-bin")})
+    assert node.python == sys.executable
+    spool = LogSpool()
+    tail = RemoteTail(node, str(log), spool)
+    assert tail.tail_command().startswith(f"exec {sys.executable} -c ")
+    task = asyncio.create_task(tail.run())
+    try:
+        await wait_for(_async(lambda: spool.complete_lines == 2), timeout=20)
+        assert tail.state.status == CONNECTED and not tail.plain
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await node.close()
+    assert [spool.read_line(i) for i in range(2)] == ["one", "two"]
+    spool.close()
+
+
 async def test_missing_start_directory_is_a_setting(tmp_path: Path) -> None:
     node = LocalNode(cwd=tmp_path / "gone")
     states: list[str] = []

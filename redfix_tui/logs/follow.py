@@ -109,9 +109,15 @@ while True:
 
 
 def follower_command(
-    path: str, offset: int, inode: int | None, head_size: int, head_hash: str
+    path: str,
+    offset: int,
+    inode: int | None,
+    head_size: int,
+    head_hash: str,
+    python: str = "python3",
 ) -> str:
-    """The remote command that follows ``path`` from ``offset`` if it is still the same file."""
+    """The remote command that follows ``path`` from ``offset`` if it is still the same file;
+    ``python``: the interpreter that runs it (``python3`` from the node's PATH)."""
     args = [
         path,
         str(int(offset)),
@@ -119,7 +125,8 @@ def follower_command(
         str(int(head_size)),
         head_hash or "-",
     ]
-    return "exec python3 -c " + shlex.quote(FOLLOWER) + " " + " ".join(map(shlex.quote, args))
+    quoted = " ".join(map(shlex.quote, args))
+    return f"exec {shlex.quote(python)} -c {shlex.quote(FOLLOWER)} {quoted}"
 
 
 def sha256(data: bytes) -> str:

@@ -197,7 +197,8 @@ class RemoteTail:
     def tail_command(self) -> str:
         """The remote command that checks the file's identity and follows it (one command)."""
         size, digest = self._identity()
-        return follower_command(self.path, self.offset, self.inode, size, digest)
+        python = getattr(self.node, "python", "python3")  # a local node: the console's own
+        return follower_command(self.path, self.offset, self.inode, size, digest, python)
 
     def _forget(self, marker: str, how: str) -> None:
         """The file followed is gone (rotated or removed): mark it and start over at 0."""
