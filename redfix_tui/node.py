@@ -329,7 +329,8 @@ class NodeConnection:
 
     async def _connection(self) -> asyncssh.SSHClientConnection:
         await self.connect()
-        assert self._conn is not None
+        if self._conn is None:  # closed meanwhile (a node switch, the app quitting)
+            raise NodeError(f"not connected to {self.host_label}: press ctrl+r", kind="lost")
         return self._conn
 
     def _explain(self, exc: BaseException, check: KnownHostsCheck | None) -> NodeError:
